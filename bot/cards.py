@@ -1,0 +1,50 @@
+"""Turn stored incidents into the plain cards the message builders render, and keep the
+pinned header showing the current card."""
+
+from __future__ import annotations
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.policy import Status, next_statuses
+from messages.header import channel_topic, incident_header, incident_header_text
+from messages.model import ROLE_ORDER, IncidentCard
+from storage.models import Incident
+
+
+def incident_card(incident: Incident, severities: tuple[str, ...]) -> IncidentCard:
+    holders = {assignment.role: assignment.user_id for assignment in incident.roles}
+    return IncidentCard(
+        team_id=incident.team_id,
+        number=incident.number,
+        title=incident.title,
+        severity=incident.severity,
+        status=incident.status,
+        reporter_id=incident.reporter_id,
+        channel_id=incident.channel_id,
+        created_at=incident.created_at,
+        description=incident.description,
+        customer_impact=incident.customer_impact,
+        impact_text=incident.impact_text,
+        affected_customers=tuple(customer.name for customer in incident.customers),
+        roles={role: holders.get(role) for role in ROLE_ORDER},
+        next_update_due=incident.next_update_due,
+        severities=severities,
+        next_statuses=tuple(s.value for s in next_statuses(Status(incident.status))),
+    )
+
+
+async def refresh_header(
+    client: AsyncWebClient, incident: Incident, severities: tuple[str, ...], *, topic: bool = False
+) -> None:
+    """Edit the pinned header (and optionally the topic) in place to show ``incident``."""
+    if not incident.channel_id or not incident.header_ts:
+        return
+    card = incident_card(incident, severities)
+    await client.chat_update(
+        channel=incident.channel_id,
+        ts=incident.header_ts,
+        text=incident_header_text(card),
+        blocks=incident_header(card),
+    )
+    if topic:
+        await client.conversations_setTopic(channel=incident.channel_id, topic=channel_topic(card))

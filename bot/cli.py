@@ -1,0 +1,47 @@
+"""The ``amends`` command: ``serve`` runs the bot, ``sandbox`` rehearses without Slack."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from bot.settings import ConfigError, load_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="amends", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser(
+        "serve", help="run the bot against Slack (HTTP, or Socket Mode with an app token)"
+    )
+    sandbox = sub.add_parser("sandbox", help="run a whole incident locally, no Slack workspace")
+    sandbox.add_argument(
+        "--script", action="store_true", help="play the scripted incident and exit (the default)"
+    )
+    sandbox.add_argument("--database-url", default=None, help="defaults to a temporary SQLite file")
+    args = parser.parse_args(argv)
+    level = logging.INFO if args.command == "serve" else logging.WARNING
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if args.command == "serve":
+        return _serve()
+    from bot.sandbox.rehearsal import run_rehearsal
+
+    return asyncio.run(run_rehearsal(database_url=args.database_url))
+
+
+def _serve() -> int:
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"amends: configuration error: {exc}", file=sys.stderr)
+        return 2
+    from bot.serve import serve
+
+    asyncio.run(serve(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

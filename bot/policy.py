@@ -1,0 +1,63 @@
+"""The incident lifecycle rules, in one place: statuses, transitions, roles, limits."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from messages.model import ROLE_ORDER
+
+TITLE_MAX_CHARS = 150
+"""A title must fit Slack's header block (150 characters)."""
+
+
+class Status(StrEnum):
+    INVESTIGATING = "investigating"
+    IDENTIFIED = "identified"
+    MONITORING = "monitoring"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+ACTIVE_STATUSES: tuple[Status, ...] = (Status.INVESTIGATING, Status.IDENTIFIED, Status.MONITORING)
+OPEN_STATUSES: tuple[Status, ...] = (*ACTIVE_STATUSES, Status.RESOLVED)
+
+_TRANSITIONS: dict[Status, tuple[Status, ...]] = {
+    Status.INVESTIGATING: (Status.IDENTIFIED, Status.MONITORING),
+    Status.IDENTIFIED: (Status.INVESTIGATING, Status.MONITORING),
+    Status.MONITORING: (Status.INVESTIGATING, Status.IDENTIFIED),
+    Status.RESOLVED: (),
+    Status.CLOSED: (),
+}
+
+ROLES: tuple[str, ...] = ROLE_ORDER
+
+
+class TransitionError(ValueError):
+    """A status change the lifecycle does not allow; the message says what to do instead."""
+
+
+def next_statuses(current: Status) -> tuple[Status, ...]:
+    """Statuses reachable from ``current`` with ``/incident status``."""
+    return _TRANSITIONS[current]
+
+
+def check_transition(current: Status, target: Status) -> None:
+    """Raise :class:`TransitionError` unless ``current`` may move to ``target``."""
+    if target == current:
+        raise TransitionError(f"The incident is already *{current}*.")
+    if target in (Status.RESOLVED, Status.CLOSED):
+        raise TransitionError(
+            "Resolving needs a root cause and a customer follow-up: use `/incident close`."
+        )
+    if current not in ACTIVE_STATUSES:
+        raise TransitionError(
+            f"The incident is *{current}*; its status can no longer change with `/incident status`."
+        )
+    if target not in _TRANSITIONS[current]:
+        allowed = ", ".join(s.value for s in _TRANSITIONS[current])
+        raise TransitionError(f"An incident that is *{current}* can move to: {allowed}.")
+
+
+def comms_owner(roles: dict[str, str | None]) -> str | None:
+    """Who owns customer communication: the comms holder, else the lead."""
+    return roles.get("comms") or roles.get("lead")

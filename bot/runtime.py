@@ -1,0 +1,73 @@
+"""Starting and stopping a running Amends: database, services, Bolt app, HTTP server."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from aiohttp import web
+from slack_bolt.async_app import AsyncApp
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.app import build_app, slack_client
+from bot.net import start_site
+from bot.services import Services
+from bot.settings import Settings
+from storage.db import create_engine, migrate
+from storage.models import utcnow
+from storage.repository import IncidentStore
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+UNOPENED_GRACE = timedelta(minutes=5)
+"""A declare still without a channel after this long died with its process."""
+
+
+@dataclass
+class Runtime:
+    """One running bot: its engine, services and Bolt app (and HTTP server once served)."""
+
+    settings: Settings
+    engine: AsyncEngine
+    services: Services
+    app: AsyncApp
+    runner: web.AppRunner | None = None
+    port: int | None = None
+
+    @classmethod
+    async def start(cls, settings: Settings, engine: AsyncEngine | None = None) -> Runtime:
+        """Migrate the schema and build the app; nothing is listening yet."""
+        engine = engine or create_engine(settings.database_url)
+        await migrate(engine)
+        store = IncidentStore(engine)
+        swept = await store.discard_unopened(utcnow() - UNOPENED_GRACE)
+        if swept:
+            log.warning("removed %d incident(s) whose declare never got a channel", swept)
+        client = slack_client(settings)
+        services = Services.build(settings, store, client)
+        services.engine.start()
+        return cls(settings, engine, services, build_app(settings, services, client))
+
+    async def serve_http(self, host: str = "0.0.0.0", port: int | None = None) -> int:
+        """Serve Slack's requests on ``/slack/events``; returns the bound port."""
+        web_app = self.app.web_app(path=EVENTS_PATH)
+        self.runner = web.AppRunner(web_app, access_log=None)
+        await self.runner.setup()
+        self.port = await start_site(
+            self.runner, host, self.settings.port if port is None else port
+        )
+        log.info("listening on %s:%s%s", host, self.port, EVENTS_PATH)
+        return self.port
+
+    @property
+    def events_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}{EVENTS_PATH}"
+
+    async def stop(self) -> None:
+        self.services.engine.stop()
+        await self.services.engine.drain()
+        if self.runner is not None:
+            await self.runner.cleanup()
+        await self.engine.dispose()

@@ -1,0 +1,51 @@
+"""The services a Bolt app needs, built once per app.
+
+``Incident`` is re-exported so handlers can name the record they pass between services
+without reaching into ``storage``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.declare import DeclareFlow
+from bot.incidents import IncidentService
+from bot.reminders import ReminderEngine
+from bot.settings import Settings
+from bot.updates import UpdateService
+from storage.models import Incident as Incident
+from storage.reminders import ReminderStore
+from storage.repository import IncidentStore
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    store: IncidentStore
+    reminders: ReminderStore
+    engine: ReminderEngine
+    updates: UpdateService
+    declare: DeclareFlow
+    incidents: IncidentService
+
+    @classmethod
+    def build(cls, settings: Settings, store: IncidentStore, client: AsyncWebClient) -> Services:
+        reminders = ReminderStore(store.engine)
+
+        async def client_for(team_id: str) -> AsyncWebClient:
+            del team_id
+            return client
+
+        engine = ReminderEngine(settings, store, reminders, client_for)
+        updates = UpdateService(store, reminders, settings, engine.wake_at)
+        return cls(
+            settings=settings,
+            store=store,
+            reminders=reminders,
+            engine=engine,
+            updates=updates,
+            declare=DeclareFlow(store, settings, updates),
+            incidents=IncidentService(store, settings, updates),
+        )

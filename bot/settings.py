@@ -1,0 +1,172 @@
+"""Configuration from the environment (and ``.env``), read once at start-up.
+
+The variable names are a contract with operators; keep them.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./amends.db"
+DEFAULT_CADENCE = "SEV1=30m,SEV2=60m,SEV3=120m"
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh])\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names it in one line."""
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse ``90s``, ``30m`` or ``1.5h``."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a duration like 30s, 15m or 2h")
+    value = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if value <= 0:
+        raise ValueError(f"{text!r} must be longer than zero")
+    return timedelta(seconds=value)
+
+
+def parse_cadence(text: str) -> dict[str, timedelta]:
+    """Parse ``SEV1=30m,SEV2=60m,SEV3=120m`` into an ordered severity → cadence map."""
+    cadence: dict[str, timedelta] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, duration = part.partition("=")
+        name = name.strip().upper()
+        if not sep or not re.fullmatch(r"[A-Z0-9_-]{1,20}", name):
+            raise ValueError(f"{part!r} is not SEVERITY=DURATION (e.g. SEV1=30m)")
+        if name in cadence:
+            raise ValueError(f"severity {name} is listed twice")
+        cadence[name] = parse_duration(duration)
+    if not cadence:
+        raise ValueError("no severities given (e.g. SEV1=30m,SEV2=60m,SEV3=120m)")
+    return cadence
+
+
+def normalise_database_url(url: str) -> str:
+    """Pick the async driver for plain ``sqlite://`` and ``postgresql://`` URLs."""
+    for plain, driver in (
+        ("sqlite://", "sqlite+aiosqlite://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgres://", "postgresql+asyncpg://"),
+    ):
+        if url.startswith(plain):
+            return driver + url[len(plain) :]
+    if url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        return url
+    raise ValueError("must start with sqlite:// or postgresql:// (e.g. sqlite:///./amends.db)")
+
+
+class Settings(BaseSettings):
+    """Everything Amends reads from its environment."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    slack_bot_token: str = Field(min_length=1)
+    slack_signing_secret: str = Field(min_length=1)
+    slack_app_token: str | None = None
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    database_url: str = DEFAULT_DATABASE_URL
+    port: int = Field(default=3000, ge=1, le=65535)
+    broadcast_channel: str | None = None
+    customer_update_cadence: Annotated[dict[str, timedelta], NoDecode] = Field(
+        default_factory=lambda: parse_cadence(DEFAULT_CADENCE)
+    )
+    default_severity: str = "SEV2"
+    customer_channel: str | None = None
+    reminder_grace: Annotated[timedelta | None, NoDecode] = None
+    reminder_sweep_seconds: float = Field(default=30.0, gt=0)
+    reminder_lease_seconds: float = Field(default=60.0, gt=0)
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token_shape(cls, value: str) -> str:
+        if not value.startswith("xoxb-"):
+            raise ValueError("must be a bot token starting with xoxb-")
+        return value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token_shape(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith("xapp-"):
+            raise ValueError("must be an app-level token starting with xapp-")
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url_shape(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL such as https://slack.com/api/")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_shape(cls, value: str) -> str:
+        return normalise_database_url(value)
+
+    @field_validator("reminder_grace", mode="before")
+    @classmethod
+    def _grace_shape(cls, value: object) -> object:
+        if value in (None, ""):
+            return None
+        return parse_duration(value) if isinstance(value, str) else value
+
+    @field_validator("broadcast_channel", "customer_channel")
+    @classmethod
+    def _channel_shape(cls, value: str | None) -> str | None:
+        return value.strip() or None if value else None
+
+    @field_validator("customer_update_cadence", mode="before")
+    @classmethod
+    def _cadence_shape(cls, value: object) -> object:
+        return parse_cadence(value) if isinstance(value, str) else value
+
+    @property
+    def severities(self) -> tuple[str, ...]:
+        return tuple(self.customer_update_cadence)
+
+    def cadence(self, severity: str) -> timedelta:
+        return self.customer_update_cadence[severity]
+
+    def grace(self, severity: str) -> timedelta:
+        """How long past due before a reminder escalates: REMINDER_GRACE, else half the cadence."""
+        return self.reminder_grace or self.cadence(severity) / 2
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings, turning pydantic's report into one line that names the setting."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None
+    if settings.default_severity not in settings.severities:
+        raise ConfigError(
+            f"DEFAULT_SEVERITY: {settings.default_severity} is not one of "
+            f"{', '.join(settings.severities)} (from CUSTOMER_UPDATE_CADENCE)"
+        )
+    return settings
+
+
+def _describe(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    name = str(error["loc"][0]).upper() if error["loc"] else "configuration"
+    if error["type"] == "missing":
+        return f"{name} is not set: put it in the environment or in .env"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{name} is malformed: {message}"

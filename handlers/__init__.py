@@ -1,0 +1,17 @@
+"""Thin Bolt listeners, grouped by Slack surface; ``register`` wires them all."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.services import Services
+from handlers import actions, commands, reminders, views
+from handlers.errors import handle_error
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    commands.register(app, services)
+    actions.register(app, services)
+    reminders.register(app, services)
+    views.register(app, services)
+    app.error(handle_error)

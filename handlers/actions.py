@@ -1,0 +1,81 @@
+"""Header controls: role pickers and the severity and status menus."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.errors import UserError
+from bot.services import Incident, Services
+from handlers.errors import guarded
+
+ROLE_SELECT = re.compile(r"^role_select:(?P<role>[a-z]+)$")
+STATE_SELECT = re.compile(r"^(severity_select|status_select)$")
+_BLOCK = re.compile(r"^incident:(?P<number>\d{1,9}):")
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    incidents = services.incidents
+
+    @app.action(ROLE_SELECT)
+    @guarded
+    async def role_picked(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
+        await ack()
+        incident = await incident_of(services, body, action)
+        match = ROLE_SELECT.match(action["action_id"])
+        role = match.group("role") if match else ""
+        user_id = action.get("selected_user")
+        if not user_id:
+            raise UserError("Pick a person for the role; clearing a role is not supported.")
+        note = await incidents.assign_role(client, incident, role, user_id, body["user"]["id"])
+        await tell_note(respond, note)
+
+    @app.action(STATE_SELECT)
+    @guarded
+    async def state_picked(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
+        await ack()
+        incident = await incident_of(services, body, action)
+        change = (
+            incidents.change_severity
+            if action["action_id"] == "severity_select"
+            else incidents.change_status
+        )
+        note = await change(client, incident, selected_value(action), body["user"]["id"])
+        await tell_note(respond, note)
+
+
+async def incident_of(services: Services, body: dict[str, Any], action: dict[str, Any]) -> Incident:
+    """The incident a control belongs to, looked up in the clicking user's workspace only."""
+    match = _BLOCK.match(str(action.get("block_id", "")))
+    team_id = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id")
+    if not match or not team_id:
+        raise UserError("That control does not belong to an incident I know.")
+    return await services.incidents.by_number(str(team_id), int(match.group("number")))
+
+
+def selected_value(action: dict[str, Any]) -> str:
+    option = action.get("selected_option") or {}
+    value = option.get("value")
+    if not value:
+        raise UserError("Nothing was selected.")
+    return str(value)
+
+
+async def tell_note(respond: AsyncRespond, note: str | None) -> None:
+    if note:
+        await respond(text=note, response_type="ephemeral", replace_original=False)

@@ -1,0 +1,67 @@
+"""Parsing ``/incident`` text: subcommands, closest matches, user mentions."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+from bot.errors import UserError
+
+SUBCOMMANDS: tuple[str, ...] = (
+    "declare",
+    "role",
+    "status",
+    "severity",
+    "update",
+    "pause",
+    "resume",
+    "list",
+    "help",
+)
+
+# Slack escapes picked users as <@U123|name> (or <@U123>) when "Escape channels, users,
+# and links" is on for the command, as the manifest sets it.
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$")
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    args: list[str]
+    rest: str
+
+
+def parse_command(text: str) -> Command:
+    """Split ``text`` into a known subcommand and its arguments."""
+    text = (text or "").strip()
+    if not text:
+        return Command(name="", args=[], rest="")
+    word, _, rest = text.partition(" ")
+    name = word.lower()
+    if name not in SUBCOMMANDS:
+        raise UserError(unknown_subcommand(word))
+    return Command(name=name, args=rest.split(), rest=rest.strip())
+
+
+def unknown_subcommand(word: str) -> str:
+    close = difflib.get_close_matches(word.lower(), SUBCOMMANDS, n=1, cutoff=0.5)
+    hint = f" Did you mean `/incident {close[0]}`?" if close else ""
+    return f"I don't know `/incident {word[:40]}`.{hint} Type `/incident help` for the list."
+
+
+def parse_user(token: str) -> str:
+    """The user id in a Slack mention, or a UserError explaining how to mention someone."""
+    match = _MENTION.match(token.strip())
+    if not match:
+        raise UserError(
+            f"`{token[:40]}` is not a user mention. Type @ and pick the person from "
+            "Slack's list, e.g. `/incident role comms @maria`."
+        )
+    return match.group(1)
+
+
+def expect_args(command: Command, count: int, usage: str) -> list[str]:
+    if len(command.args) != count:
+        raise UserError(f"Usage: `{usage}`")
+    return command.args

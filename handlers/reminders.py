@@ -1,0 +1,69 @@
+"""Customer-update buttons: the header's “Post customer update” and the reminder's buttons."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.services import Incident, Services
+from handlers.actions import incident_of, tell_note
+from handlers.errors import guarded
+
+SNOOZE = re.compile(r"^reminder_snooze:(?P<minutes>15|30|60)$")
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    updates = services.updates
+
+    @app.action(re.compile(r"^(post_update|reminder_write)$"))
+    @guarded
+    async def write_update(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        incident = await incident_of(services, body, action)
+        if action["action_id"] == "reminder_write":
+            await updates.check_token(incident, str(action.get("value", "")), consume=False)
+        await updates.open_composer(client, incident, body["trigger_id"], body.get("response_url"))
+
+    @app.action("reminder_contacted")
+    @guarded
+    async def customers_contacted(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
+        await ack()
+        incident = await used_reminder(services, body, action)
+        note = await updates.customers_contacted(client, incident, body["user"]["id"])
+        await tell_note(respond, note)
+
+    @app.action(SNOOZE)
+    @guarded
+    async def snooze(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
+        await ack()
+        incident = await used_reminder(services, body, action)
+        match = SNOOZE.match(action["action_id"])
+        minutes = int(match.group("minutes")) if match else 15
+        note = await updates.snooze(client, incident, body["user"]["id"], minutes)
+        await tell_note(respond, note)
+
+
+async def used_reminder(
+    services: Services, body: dict[str, Any], action: dict[str, Any]
+) -> Incident:
+    """The incident of a reminder button, using the button up (a second click is refused)."""
+    incident = await incident_of(services, body, action)
+    await services.updates.check_token(incident, str(action.get("value", "")), consume=True)
+    return incident

@@ -1,0 +1,122 @@
+"""The declare modal's submission: validate inside the modal, then declare after the ack."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.customers import parse_customer_list
+from bot.declare import DeclareRequest, check_severity, check_title
+from bot.errors import UserError
+from bot.services import Services
+from bot.updates import check_update_text
+from handlers.errors import guarded
+from handlers.replies import tell, view_metadata
+from messages.modals import DeclareFields
+from messages.text import declared_reply_text
+from messages.updates import UpdateFields
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    @app.view("declare_incident")
+    @guarded
+    async def declare_submitted(
+        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        values = view["state"]["values"]
+        request, errors = read_declare_form(services, body, values)
+        if errors or request is None:
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+        declared = await services.declare.declare(client, request)
+        text = "\n".join([declared_reply_text(declared.card), *declared.warnings])
+        await tell(client, body, text)
+
+    register_composer(app, services)
+
+
+def register_composer(app: AsyncApp, services: Services) -> None:
+    @app.view("customer_update")
+    @guarded
+    async def update_submitted(
+        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        f = UpdateFields
+        values = view["state"]["values"]
+        raw = text_value(values, f.TEXT_BLOCK, f.TEXT_ACTION)
+        try:
+            text = check_update_text(raw)
+        except UserError as exc:
+            await ack(response_action="errors", errors={f.TEXT_BLOCK: exc.message[:150]})
+            return
+        anyway = values.get(f.ANYWAY_BLOCK, {}).get(f.ANYWAY_ACTION) or {}
+        post_anyway = any(
+            o.get("value") == f.ANYWAY_VALUE for o in anyway.get("selected_options") or []
+        )
+        number = view_metadata(view).get("incident")
+        team_id = body["team"]["id"] if body.get("team") else body["user"]["team_id"]
+        if not isinstance(number, int):
+            raise UserError("This form lost track of its incident; open it again.")
+        incident = await services.incidents.by_number(str(team_id), number)
+        verdict = services.updates.gate(text, post_anyway)
+        if not verdict.posted:
+            review = services.updates.review(
+                incident, text, view["private_metadata"], verdict.findings
+            )
+            await ack(response_action="update", view=review)
+            return
+        await ack()
+        await services.updates.post(
+            client, incident, body["user"]["id"], text, findings=verdict.findings
+        )
+
+
+def read_declare_form(
+    services: Services, body: dict[str, Any], values: dict[str, Any]
+) -> tuple[DeclareRequest | None, dict[str, str]]:
+    """Read the modal's fields; problems are returned per block, to show inside the modal."""
+    f = DeclareFields
+    errors: dict[str, str] = {}
+
+    def checked(block_id: str, check: Any, raw: str) -> Any:
+        try:
+            return check(raw)
+        except UserError as exc:
+            errors[block_id] = exc.message[:150]
+            return None
+
+    title = checked(f.TITLE_BLOCK, check_title, text_value(values, f.TITLE_BLOCK, f.TITLE_ACTION))
+    severity = checked(
+        f.SEVERITY_BLOCK,
+        lambda raw: check_severity(raw or "", services.settings),
+        option_value(values, f.SEVERITY_BLOCK, f.SEVERITY_ACTION),
+    )
+    customers = checked(
+        f.CUSTOMERS_BLOCK,
+        parse_customer_list,
+        text_value(values, f.CUSTOMERS_BLOCK, f.CUSTOMERS_ACTION),
+    )
+    if errors:
+        return None, errors
+    return DeclareRequest(
+        team_id=body["team"]["id"] if body.get("team") else body["user"]["team_id"],
+        reporter_id=body["user"]["id"],
+        title=title,
+        severity=severity,
+        description=text_value(values, f.DESCRIPTION_BLOCK, f.DESCRIPTION_ACTION),
+        customer_impact=option_value(values, f.IMPACT_BLOCK, f.IMPACT_ACTION) == "yes",
+        impact_text=text_value(values, f.IMPACT_TEXT_BLOCK, f.IMPACT_TEXT_ACTION),
+        customers=customers,
+    ), {}
+
+
+def text_value(values: dict[str, Any], block_id: str, action_id: str) -> str:
+    return str((values.get(block_id, {}).get(action_id) or {}).get("value") or "")
+
+
+def option_value(values: dict[str, Any], block_id: str, action_id: str) -> str:
+    element = values.get(block_id, {}).get(action_id) or {}
+    return str((element.get("selected_option") or {}).get("value") or "")

@@ -1,0 +1,144 @@
+"""The pinned live header of an incident channel, edited in place on every change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from messages.blocks import (
+    SECTION_MAX,
+    Block,
+    actions,
+    button,
+    context,
+    escape_within,
+    header,
+    mention,
+    option,
+    section,
+    slack_date,
+    static_select,
+    users_select,
+)
+from messages.model import ROLE_LABELS, ROLE_ORDER, IncidentCard
+
+CUSTOMERS_SHOWN = 10
+CUSTOMER_NAME_MAX = 80
+TITLE_IN_TEXT_MAX = 150
+TOPIC_MAX = 250
+COMMS_FALLBACK = "_unassigned — falls back to the lead_"
+
+
+def incident_header(card: IncidentCard) -> list[Block]:
+    """The header blocks: who holds what, the customer picture, and the controls."""
+    blocks: list[Block] = [
+        header(f"🔥 {card.label} · {card.title}"),
+        section(fields=_fields(card)),
+        section(_impact(card)),
+        section(_customers(card)),
+        section(_next_update(card)),
+    ]
+    if card.description:
+        blocks.append(section(_titled("What is broken?", card.description)))
+    blocks.append(_role_pickers(card))
+    blocks.append(actions(f"incident:{card.number}:state", *_state_controls(card)))
+    blocks.append(context(f"Declared by <@{card.reporter_id}> · {slack_date(card.created_at)}"))
+    return blocks
+
+
+def incident_header_text(card: IncidentCard) -> str:
+    """Fallback and notification text of the header message."""
+    title = escape_within(card.title, TITLE_IN_TEXT_MAX)
+    return f"{card.label} · {card.severity} · {_status(card.status)} · {title}"
+
+
+def channel_topic(card: IncidentCard) -> str:
+    """``SEV2 · Investigating · Lead <@U1> · INC-12 title``, never over Slack's 250."""
+    lead = card.roles.get("lead")
+    start = f"{card.severity} · {_status(card.status)} · Lead {mention(lead)} · {card.label} "
+    return (start + escape_within(card.title, TOPIC_MAX - len(start)))[:TOPIC_MAX]
+
+
+def _status(status: str) -> str:
+    return status.capitalize()
+
+
+def _titled(title: str, user_text: str) -> str:
+    """``*title*`` over escaped user text, the whole inside one section's 3,000."""
+    head = f"*{title}*\n"
+    return head + escape_within(user_text, SECTION_MAX - len(head))
+
+
+def _fields(card: IncidentCard) -> list[str]:
+    fields = [f"*Severity*\n{card.severity}", f"*Status*\n{_status(card.status)}"]
+    for role in ROLE_ORDER:
+        holder = card.roles.get(role)
+        shown = COMMS_FALLBACK if role == "comms" and not holder else mention(holder)
+        fields.append(f"*{ROLE_LABELS[role]}*\n{shown}")
+    return fields
+
+
+def _impact(card: IncidentCard) -> str:
+    answer = "Yes" if card.customer_impact else "No / not known yet"
+    if card.impact_text:
+        return _titled(f"Customer impact: {answer}", card.impact_text)
+    if card.customer_impact:
+        return f"*Customer impact: {answer}*\n_Say what customers notice, for the comms owner._"
+    return f"*Customer impact: {answer}*"
+
+
+def _customers(card: IncidentCard) -> str:
+    names = card.affected_customers
+    if not names:
+        return "*Affected customers*\nnone listed yet"
+    shown = ", ".join(escape_within(name, CUSTOMER_NAME_MAX) for name in names[:CUSTOMERS_SHOWN])
+    more = len(names) - CUSTOMERS_SHOWN
+    extra = f" and {more} more" if more > 0 else ""
+    return f"*Affected customers ({len(names)})*\n{shown}{extra}"
+
+
+def _next_update(card: IncidentCard) -> str:
+    due = slack_date(card.next_update_due) if card.next_update_due else "—"
+    return f"*Next customer update due:* {due}"
+
+
+def _role_pickers(card: IncidentCard) -> Block:
+    """One user picker per role, showing the current holder."""
+    return actions(
+        f"incident:{card.number}:roles",
+        *(
+            users_select(f"role_select:{role}", ROLE_LABELS[role], card.roles.get(role))
+            for role in ROLE_ORDER
+        ),
+    )
+
+
+def _state_controls(card: IncidentCard) -> list[Block]:
+    """Post-update button, severity select, and a status select while the status can move."""
+    severities = card.severities
+    if card.severity not in severities:
+        severities = (card.severity, *severities)
+    controls = [
+        button("Post customer update", "post_update", str(card.number), style="primary"),
+        _select("severity_select", "Severity", severities, card.severity, str),
+    ]
+    if card.next_statuses:
+        others = tuple(s for s in card.next_statuses if s != card.status)
+        statuses = (card.status, *others)
+        controls.append(_select("status_select", "Status", statuses, card.status, _status))
+    return controls
+
+
+def _select(
+    action_id: str,
+    placeholder: str,
+    values: tuple[str, ...],
+    current: str,
+    label: Callable[[str], str],
+) -> Block:
+    """A static select over ``values`` with ``current`` (always one of them) selected.
+
+    Slack rejects an initial option that is not among the options, so callers make sure
+    the current value is offered even if configuration no longer lists it.
+    """
+    options = [option(label(v), v) for v in values]
+    return static_select(action_id, placeholder, options, options[values.index(current)])

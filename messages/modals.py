@@ -1,0 +1,152 @@
+"""Modals: the declare form, and a small note for telling someone something in a modal."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from messages.blocks import (
+    PLACEHOLDER_MAX,
+    Block,
+    option,
+    plain,
+    section,
+    static_select,
+    truncate,
+)
+
+DECLARE_CALLBACK_ID: Final = "declare_incident"
+TITLE_MAX = 150
+VIEW_TEXT_MAX = 24
+METADATA_MAX = 3000
+LABEL_MAX = 2000
+INPUT_MAX = 3000
+
+
+class DeclareFields:
+    """Block and action ids of the declare form, shared by the builder and its reader.
+
+    ``Final`` makes the type checker refuse any reassignment, and ``__slots__`` leaves
+    instances nothing to set: the ids are read-only constants, not configuration.
+    """
+
+    __slots__ = ()
+
+    TITLE_BLOCK: Final = "declare_title"
+    TITLE_ACTION: Final = "title"
+    SEVERITY_BLOCK: Final = "declare_severity"
+    SEVERITY_ACTION: Final = "severity"
+    DESCRIPTION_BLOCK: Final = "declare_description"
+    DESCRIPTION_ACTION: Final = "description"
+    IMPACT_BLOCK: Final = "declare_impact"
+    IMPACT_ACTION: Final = "impact"
+    IMPACT_TEXT_BLOCK: Final = "declare_impact_text"
+    IMPACT_TEXT_ACTION: Final = "impact_text"
+    CUSTOMERS_BLOCK: Final = "declare_customers"
+    CUSTOMERS_ACTION: Final = "customers"
+    IMPACT_YES: Final = "yes"
+    IMPACT_NO: Final = "no"
+
+
+def declare_modal(
+    *,
+    severities: tuple[str, ...],
+    default_severity: str = "SEV2",
+    private_metadata: str = "",
+    initial_title: str = "",
+) -> dict[str, Any]:
+    """The declare form; ``private_metadata`` carries where it was opened (cut to 3,000)."""
+    f = DeclareFields
+    severity_options = [option(s, s) for s in severities]
+    initial = next((o for o in severity_options if o["value"] == default_severity), None)
+    yes, no = option("Yes", f.IMPACT_YES), option("No / not known yet", f.IMPACT_NO)
+    title_element: Block = {
+        "type": "plain_text_input",
+        "action_id": f.TITLE_ACTION,
+        "max_length": TITLE_MAX,
+        "placeholder": plain("e.g. Checkout fails for EU cards", PLACEHOLDER_MAX),
+    }
+    if initial_title:
+        title_element["initial_value"] = truncate(initial_title, TITLE_MAX)
+    severity_element = static_select(
+        f.SEVERITY_ACTION, "Pick a severity", severity_options, initial
+    )
+    return {
+        "type": "modal",
+        "callback_id": DECLARE_CALLBACK_ID,
+        "title": plain("Declare incident", VIEW_TEXT_MAX),
+        "submit": plain("Declare", VIEW_TEXT_MAX),
+        "close": plain("Cancel", VIEW_TEXT_MAX),
+        "private_metadata": private_metadata[:METADATA_MAX],
+        "blocks": [
+            _input(f.TITLE_BLOCK, "Title", title_element),
+            _input(f.SEVERITY_BLOCK, "Severity", severity_element),
+            _input(
+                f.DESCRIPTION_BLOCK,
+                "What is broken?",
+                _multiline(f.DESCRIPTION_ACTION),
+                optional=True,
+            ),
+            _input(
+                f.IMPACT_BLOCK,
+                "Are customers affected?",
+                {
+                    "type": "radio_buttons",
+                    "action_id": f.IMPACT_ACTION,
+                    "options": [yes, no],
+                    "initial_option": no,
+                },
+                optional=True,
+            ),
+            _input(
+                f.IMPACT_TEXT_BLOCK,
+                "Customer impact",
+                _multiline(f.IMPACT_TEXT_ACTION),
+                optional=True,
+                hint="What customers notice, in plain words. The comms owner starts from this.",
+            ),
+            _input(
+                f.CUSTOMERS_BLOCK,
+                "Affected customers",
+                _multiline(f.CUSTOMERS_ACTION),
+                optional=True,
+                hint="One per line or comma-separated (names or account ids).",
+            ),
+        ],
+    }
+
+
+def _multiline(action_id: str) -> Block:
+    return {
+        "type": "plain_text_input",
+        "action_id": action_id,
+        "multiline": True,
+        "max_length": INPUT_MAX,
+    }
+
+
+def _input(
+    block_id: str, label: str, element: Block, *, optional: bool = False, hint: str | None = None
+) -> Block:
+    block: Block = {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label, LABEL_MAX),
+        "element": element,
+        "optional": optional,
+    }
+    if hint:
+        block["hint"] = plain(hint, LABEL_MAX)
+    return block
+
+
+def error_modal(title: str, text: str) -> dict[str, Any]:
+    """A modal that only tells the user something, e.g. after ``response_action=update``.
+
+    ``text`` is mrkdwn written by Amends, not user input: escape user text before passing it.
+    """
+    return {
+        "type": "modal",
+        "title": plain(title, VIEW_TEXT_MAX),
+        "close": plain("Close", VIEW_TEXT_MAX),
+        "blocks": [section(text)],
+    }

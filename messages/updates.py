@@ -1,0 +1,191 @@
+"""Customer updates and their reminders: the composer, posted updates, reminder messages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from messages.blocks import (
+    Block,
+    actions,
+    button,
+    context,
+    escape,
+    plain,
+    section,
+    slack_date,
+    truncate,
+)
+from messages.model import IncidentCard
+from messages.tone import Finding
+
+UPDATE_MAX = 2900
+SNOOZE_CHOICES: tuple[tuple[int, str], ...] = ((15, "15 min"), (30, "30 min"), (60, "1 h"))
+
+
+class UpdateFields:
+    TEXT_BLOCK, TEXT_ACTION = "update_text", "text"
+    ANYWAY_BLOCK, ANYWAY_ACTION = "update_anyway", "anyway"
+    ANYWAY_VALUE = "post_anyway"
+
+
+def update_template(card: IncidentCard, next_due: datetime) -> str:
+    """A first draft that already has the parts customers need; the author fills it in."""
+    who = ", ".join(card.affected_customers[:5]) or "[who is affected]"
+    impact = card.impact_text.strip() or "[what customers notice]"
+    return (
+        f"We're sorry: {impact}\n"
+        f"Who is affected: {who}\n"
+        "What we are doing: [what we are doing about it]\n"
+        f"Next update by {next_due:%H:%M} UTC."
+    )
+
+
+def composer_modal(
+    card: IncidentCard,
+    text: str,
+    metadata: str,
+    findings: Sequence[Finding] = (),
+) -> dict[str, Any]:
+    f = UpdateFields
+    blocks: list[Block] = [
+        context(
+            f"{card.label} · {card.severity} · {card.status} · {escape(truncate(card.title, 150))}"
+        ),
+        {
+            "type": "input",
+            "block_id": f.TEXT_BLOCK,
+            "label": plain("Customer update"),
+            "element": {
+                "type": "plain_text_input",
+                "action_id": f.TEXT_ACTION,
+                "multiline": True,
+                "max_length": UPDATE_MAX,
+                "initial_value": truncate(text, UPDATE_MAX),
+            },
+            "hint": plain("Plain words, no blame, say sorry, say when the next update comes."),
+        },
+    ]
+    if findings:
+        blocks.append(section(_findings_text(findings)))
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": f.ANYWAY_BLOCK,
+                "optional": True,
+                "label": plain("Or post it as it is"),
+                "element": {
+                    "type": "checkboxes",
+                    "action_id": f.ANYWAY_ACTION,
+                    "options": [
+                        {"text": plain("Post anyway (this is recorded)"), "value": f.ANYWAY_VALUE}
+                    ],
+                },
+            }
+        )
+    return {
+        "type": "modal",
+        "callback_id": "customer_update",
+        "title": plain("Customer update", 24),
+        "submit": plain("Post anyway" if findings else "Post update", 24),
+        "close": plain("Cancel", 24),
+        "private_metadata": metadata[:3000],
+        "blocks": blocks,
+    }
+
+
+def _findings_text(findings: Sequence[Finding]) -> str:
+    lines = ["*Before you post — the tone check noticed:*"]
+    for finding in findings:
+        seen = f" (“{escape(finding.excerpt)}”)" if finding.excerpt else ""
+        lines.append(f"• *{finding.title}*{seen}: {finding.advice}")
+    lines.append("Edit the text and press the button again, or tick “Post anyway”.")
+    return truncate("\n".join(lines), 3000)
+
+
+def posted_update_blocks(
+    card: IncidentCard, text: str, author_id: str, count: int, posted_anyway: bool
+) -> list[Block]:
+    note = " · posted despite the tone check" if posted_anyway else ""
+    return [
+        section(f"📣 *Customer update #{count}* for {card.label}, by <@{author_id}>{note}"),
+        section(_quote(text)),
+        context(
+            f"Next update due {slack_date(card.next_update_due)}"
+            if card.next_update_due
+            else "No further updates scheduled"
+        ),
+    ]
+
+
+def customer_facing_blocks(card: IncidentCard, text: str) -> list[Block]:
+    """What customers see: the update and the incident title, nothing internal."""
+    return [section(f"*Update: {escape(truncate(card.title, 150))}*"), section(escape(text))]
+
+
+def _quote(text: str) -> str:
+    return truncate("\n".join(f"> {line}" for line in escape(text).splitlines()), 3000)
+
+
+def reminder_token(number: int, seq: int) -> str:
+    """What the reminder buttons carry: the incident and the reminder's version."""
+    return f"{number}:{seq}"
+
+
+def reminder_blocks(
+    card: IncidentCard,
+    owner_id: str,
+    token: str,
+    *,
+    last_update_at: datetime | None,
+    note: str = "",
+) -> list[Block]:
+    last = slack_date(last_update_at) if last_update_at else "not yet"
+    due = slack_date(card.next_update_due) if card.next_update_due else "now"
+    extra = f"\n{note}" if note else ""
+    return [
+        section(
+            f"⏰ <@{owner_id}>, a customer update for *{card.label}* is due ({due}). "
+            f"Customers last heard from us: {last}.{extra}"
+        ),
+        _reminder_actions(card.number, token),
+    ]
+
+
+def escalation_blocks(
+    card: IncidentCard, owner_id: str, lead_id: str | None, token: str, *, overdue_minutes: int
+) -> list[Block]:
+    lead = f"<@{lead_id}>, " if lead_id and lead_id != owner_id else ""
+    return [
+        section(
+            f"🚨 {lead}the customer update for *{card.label}* is {overdue_minutes} min "
+            f"overdue. <@{owner_id}> owns it; customers are waiting to hear from us."
+        ),
+        _reminder_actions(card.number, token),
+    ]
+
+
+def escalation_dm_text(card: IncidentCard, overdue_minutes: int) -> str:
+    return (
+        f"The customer update for {card.label} is {overdue_minutes} min overdue. "
+        f"Post it from <#{card.channel_id}> (Write update) or with `/incident update`."
+    )
+
+
+def _reminder_actions(number: int, token: str) -> Block:
+    snoozes = [
+        button(f"Snooze {label}", f"reminder_snooze:{minutes}", token)
+        for minutes, label in SNOOZE_CHOICES
+    ]
+    return actions(
+        f"incident:{number}:reminder",
+        button("Write update", "reminder_write", token, style="primary"),
+        button("Customers contacted ✓", "reminder_contacted", token),
+        *snoozes,
+    )
+
+
+def reminder_handled_blocks(outcome: str) -> list[Block]:
+    """A reminder once acted on: its buttons give way to what happened."""
+    return [section(f"⏰ Customer update reminder — ✓ {outcome}")]

@@ -1,0 +1,50 @@
+"""Async engine, sessions and schema migrations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, event
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+def create_engine(url: str, *, search_path: str | None = None) -> AsyncEngine:
+    """Build the engine for ``url``; ``search_path`` pins a PostgreSQL schema (used by tests)."""
+    connect_args: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    if url.startswith("sqlite"):
+        connect_args["timeout"] = 30
+        kwargs.pop("pool_pre_ping")
+    elif search_path:
+        connect_args["server_settings"] = {"search_path": search_path}
+    engine = create_async_engine(url, connect_args=connect_args, **kwargs)
+    if url.startswith("sqlite"):
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """WAL lets readers run beside the writer; foreign keys are off by default in SQLite."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
+
+
+async def migrate(engine: AsyncEngine) -> None:
+    """Bring the schema to the newest revision (idempotent; runs on every start)."""
+    async with engine.begin() as connection:
+        await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), "head"))

@@ -1,0 +1,177 @@
+"""SQLAlchemy models. Times are stored as timezone-aware UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A DateTime that always comes back timezone-aware in UTC (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; use UTC-aware ones")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Incident(Base):
+    """One incident in one workspace; ``number`` counts per workspace."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (
+        UniqueConstraint("team_id", "number", name="uq_incidents_team_number"),
+        Index("ix_incidents_team_channel", "team_id", "channel_id"),
+        Index("ix_incidents_team_status", "team_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    severity: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(Text, default="")
+    customer_impact: Mapped[bool] = mapped_column(Boolean, default=False)
+    impact_text: Mapped[str] = mapped_column(Text, default="")
+    reporter_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    channel_name: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    header_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    next_update_due: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_update_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+
+    roles: Mapped[list[RoleAssignment]] = relationship(
+        back_populates="incident", cascade="all, delete-orphan", lazy="selectin"
+    )
+    customers: Mapped[list[AffectedCustomer]] = relationship(
+        back_populates="incident",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        order_by="AffectedCustomer.position",
+    )
+
+
+class RoleAssignment(Base):
+    __tablename__ = "incident_roles"
+    __table_args__ = (UniqueConstraint("incident_id", "role", name="uq_incident_roles_role"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[str] = mapped_column(String(32))
+    assigned_by: Mapped[str] = mapped_column(String(32))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    incident: Mapped[Incident] = relationship(back_populates="roles")
+
+
+class AffectedCustomer(Base):
+    __tablename__ = "affected_customers"
+    __table_args__ = (UniqueConstraint("incident_id", "name_key", name="uq_customers_name"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(String(200))
+    contact_state: Mapped[str] = mapped_column(String(20), default="not_contacted")
+    added_by: Mapped[str] = mapped_column(String(32))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    incident: Mapped[Incident] = relationship(back_populates="customers")
+
+
+class TimelineEvent(Base):
+    """Who did what, when — the incident's memory."""
+
+    __tablename__ = "timeline_events"
+    __table_args__ = (Index("ix_timeline_incident_at", "incident_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    actor_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class CustomerUpdate(Base):
+    """An update the customers received: what was said, by whom, and what the tone check saw."""
+
+    __tablename__ = "customer_updates"
+    __table_args__ = (Index("ix_updates_incident_at", "incident_id", "posted_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    author_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(20), default="update")
+    text: Mapped[str] = mapped_column(Text)
+    findings: Mapped[str] = mapped_column(Text, default="")
+    posted_anyway: Mapped[bool] = mapped_column(Boolean, default=False)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Reminder(Base):
+    """The database is the source of truth for reminders; the scheduler only wakes us.
+
+    One row per incident and kind, moved forward in place: ``seq`` counts deliveries and
+    changes, so a stale button or a replica whose lease ran out cannot act twice.
+    """
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "kind", name="uq_reminders_incident_kind"),
+        Index("ix_reminders_state_due", "state", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    team_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(20))
+    stage: Mapped[str] = mapped_column(String(20), default="due")
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    message_channel: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    message_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -1,0 +1,307 @@
+"""All SQL lives here. Each method is one short transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.orm import selectinload
+
+from storage.models import (
+    AffectedCustomer,
+    CustomerUpdate,
+    Incident,
+    RoleAssignment,
+    TimelineEvent,
+    utcnow,
+)
+
+NUMBER_ATTEMPTS = 50
+
+
+class NumberAllocationError(RuntimeError):
+    """Could not find a free incident number after many concurrent attempts."""
+
+
+@dataclass(frozen=True)
+class NewIncident:
+    team_id: str
+    title: str
+    severity: str
+    status: str
+    reporter_id: str
+    description: str = ""
+    customer_impact: bool = False
+    impact_text: str = ""
+    customers: tuple[str, ...] = ()
+    next_update_due: datetime | None = None
+
+
+@dataclass(frozen=True)
+class NewUpdate:
+    author_id: str
+    text: str
+    posted_at: datetime
+    kind: str = "update"
+    findings: str = ""
+    posted_anyway: bool = False
+    due_at: datetime | None = None
+
+
+class IncidentStore:
+    """Repository for incidents, their roles, customers and timeline."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._postgres = engine.dialect.name == "postgresql"
+        self._number_lock = asyncio.Lock()
+
+    async def create_pending(self, new: NewIncident) -> Incident:
+        """Insert an incident (no channel yet) under the next free number of its workspace.
+
+        On PostgreSQL a per-workspace advisory lock (held for this short transaction)
+        queues concurrent declares instead of letting them collide; on SQLite a lock in this
+        process does. Should two still pick the same number (another process on the same
+        SQLite file), the unique constraint refuses the second and it tries again.
+        """
+        for _ in range(NUMBER_ATTEMPTS):
+            try:
+                if self._postgres:
+                    return await self._insert_with_next_number(new)
+                async with self._number_lock:
+                    return await self._insert_with_next_number(new)
+            except IntegrityError:
+                await asyncio.sleep(random.uniform(0.001, 0.02))
+        raise NumberAllocationError(f"no free incident number for team {new.team_id}")
+
+    async def _insert_with_next_number(self, new: NewIncident) -> Incident:
+        async with self._sessions.begin() as session:
+            if self._postgres:
+                await session.execute(
+                    text("SELECT pg_advisory_xact_lock(hashtext(:team))"), {"team": new.team_id}
+                )
+            number = await session.scalar(
+                select(func.coalesce(func.max(Incident.number), 0) + 1).where(
+                    Incident.team_id == new.team_id
+                )
+            )
+            incident = Incident(
+                team_id=new.team_id,
+                number=number,
+                title=new.title,
+                severity=new.severity,
+                status=new.status,
+                description=new.description,
+                customer_impact=new.customer_impact,
+                impact_text=new.impact_text,
+                reporter_id=new.reporter_id,
+                next_update_due=new.next_update_due,
+            )
+            incident.roles = [
+                RoleAssignment(role="lead", user_id=new.reporter_id, assigned_by=new.reporter_id)
+            ]
+            incident.customers = [
+                AffectedCustomer(
+                    position=i, name=name, name_key=name.casefold(), added_by=new.reporter_id
+                )
+                for i, name in enumerate(new.customers)
+            ]
+            session.add(incident)
+            await session.flush()
+            session.add(_event(incident.id, new.reporter_id, "declared", new.title))
+        return incident
+
+    async def discard(self, incident_id: int) -> None:
+        """Remove an incident that never got its channel, so it is not left dangling."""
+        async with self._sessions.begin() as session:
+            await session.execute(delete(Incident).where(Incident.id == incident_id))
+
+    async def discard_unopened(self, older_than: datetime) -> int:
+        """Remove incidents whose declare died before their channel existed (a crash)."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                delete(Incident).where(
+                    Incident.channel_id.is_(None), Incident.created_at < older_than
+                )
+            )
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def attach_channel(self, incident_id: int, channel_id: str, channel_name: str) -> None:
+        await self._update(incident_id, channel_id=channel_id, channel_name=channel_name)
+
+    async def set_header_ts(self, incident_id: int, ts: str) -> None:
+        await self._update(incident_id, header_ts=ts)
+
+    async def _update(self, incident_id: int, **values: object) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(Incident).where(Incident.id == incident_id).values(**values)
+            )
+
+    async def get(self, incident_id: int) -> Incident | None:
+        async with self._sessions() as session:
+            return await session.get(Incident, incident_id)
+
+    async def by_channel(self, team_id: str, channel_id: str) -> Incident | None:
+        return await self._one(Incident.team_id == team_id, Incident.channel_id == channel_id)
+
+    async def by_number(self, team_id: str, number: int) -> Incident | None:
+        return await self._one(Incident.team_id == team_id, Incident.number == number)
+
+    async def _one(self, *conditions: object) -> Incident | None:
+        async with self._sessions() as session:
+            result = await session.scalars(select(Incident).where(*conditions).limit(1))  # type: ignore[arg-type]
+            return result.first()
+
+    async def list_by_status(
+        self, team_id: str, statuses: Sequence[str], limit: int
+    ) -> tuple[list[Incident], int]:
+        """The newest ``limit`` incidents in ``statuses`` and how many there are in all."""
+        where = (
+            Incident.team_id == team_id,
+            Incident.status.in_(statuses),
+            Incident.channel_id.is_not(None),
+        )
+        async with self._sessions() as session:
+            total = await session.scalar(select(func.count()).select_from(Incident).where(*where))
+            rows = await session.scalars(
+                select(Incident).where(*where).order_by(Incident.number.desc()).limit(limit)
+            )
+            return list(rows), int(total or 0)
+
+    async def change_field(
+        self, incident_id: int, field: str, expected: str, new: str, actor_id: str
+    ) -> bool:
+        """Compare-and-set ``field`` from ``expected`` to ``new``, with its timeline entry.
+
+        Returns False when someone else changed it first, so a double click or two people
+        at once change the state at most once.
+        """
+        column = getattr(Incident, field)
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(Incident)
+                .where(Incident.id == incident_id, column == expected)
+                .values({field: new, "updated_at": utcnow()})
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                return False
+            session.add(_event(incident_id, actor_id, f"{field}_changed", f"{expected} → {new}"))
+        return True
+
+    async def set_next_update_due(self, incident_id: int, due: datetime | None) -> None:
+        await self._update(incident_id, next_update_due=due)
+
+    async def assign_role(
+        self, incident_id: int, role: str, user_id: str, actor_id: str
+    ) -> tuple[bool, str | None]:
+        """Give ``role`` to ``user_id``. Returns (changed, previous holder)."""
+        async with self._sessions.begin() as session:
+            current = await session.scalar(
+                select(RoleAssignment)
+                .where(RoleAssignment.incident_id == incident_id, RoleAssignment.role == role)
+                .with_for_update()
+            )
+            previous = current.user_id if current else None
+            if previous == user_id:
+                return False, previous
+            if current is None:
+                session.add(
+                    RoleAssignment(
+                        incident_id=incident_id, role=role, user_id=user_id, assigned_by=actor_id
+                    )
+                )
+            else:
+                current.user_id, current.assigned_by = user_id, actor_id
+                current.assigned_at = utcnow()
+            detail = f"{role}: {previous or 'nobody'} → {user_id}"
+            session.add(_event(incident_id, actor_id, "role_assigned", detail))
+        return True, previous
+
+    async def record_update(
+        self, incident_id: int, update_: NewUpdate, next_due: datetime
+    ) -> CustomerUpdate:
+        """Store a customer update, move the incident's clock, and note it on the timeline."""
+        async with self._sessions.begin() as session:
+            row = CustomerUpdate(
+                incident_id=incident_id,
+                author_id=update_.author_id,
+                kind=update_.kind,
+                text=update_.text,
+                findings=update_.findings,
+                posted_anyway=update_.posted_anyway,
+                due_at=update_.due_at,
+                posted_at=update_.posted_at,
+            )
+            session.add(row)
+            await session.execute(
+                update(Incident)
+                .where(Incident.id == incident_id)
+                .values(last_update_at=update_.posted_at, next_update_due=next_due)
+            )
+            detail = update_.kind + (
+                " (posted despite tone findings)" if update_.posted_anyway else ""
+            )
+            session.add(_event(incident_id, update_.author_id, "customer_update", detail))
+        return row
+
+    async def updates(self, incident_id: int) -> list[CustomerUpdate]:
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(CustomerUpdate)
+                .where(CustomerUpdate.incident_id == incident_id)
+                .order_by(CustomerUpdate.posted_at, CustomerUpdate.id)
+            )
+            return list(rows)
+
+    async def set_paused(self, incident_id: int, paused: bool, actor_id: str) -> bool:
+        """Pause or resume reminders; False when it already was so."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(Incident)
+                .where(Incident.id == incident_id, Incident.paused.is_(not paused))
+                .values(paused=paused)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                return False
+            session.add(_event(incident_id, actor_id, "paused" if paused else "resumed", ""))
+        return True
+
+    async def add_event(self, incident_id: int, actor_id: str, kind: str, detail: str) -> None:
+        async with self._sessions.begin() as session:
+            session.add(_event(incident_id, actor_id, kind, detail))
+
+    async def timeline(self, incident_id: int) -> list[TimelineEvent]:
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(TimelineEvent)
+                .where(TimelineEvent.incident_id == incident_id)
+                .order_by(TimelineEvent.at, TimelineEvent.id)
+            )
+            return list(rows)
+
+    async def reload(self, incident_id: int) -> Incident:
+        """Fresh copy with roles and customers, for rendering."""
+        async with self._sessions() as session:
+            incident = await session.scalar(
+                select(Incident)
+                .where(Incident.id == incident_id)
+                .options(selectinload(Incident.roles), selectinload(Incident.customers))
+                .execution_options(populate_existing=True)
+            )
+            if incident is None:
+                raise LookupError(f"incident {incident_id} is gone")
+            return incident
+
+
+def _event(incident_id: int, actor_id: str, kind: str, detail: str) -> TimelineEvent:
+    return TimelineEvent(
+        incident_id=incident_id, actor_id=actor_id, kind=kind, detail=detail, at=utcnow()
+    )
