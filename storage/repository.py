@@ -54,6 +54,11 @@ class NewUpdate:
     due_at: datetime | None = None
 
 
+# Keyed by schema as well as workspace: advisory locks are database-wide, and deployments
+# (or test runs) in other schemas of the same database must not queue behind each other.
+NUMBER_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':' || :team))")
+
+
 class IncidentStore:
     """Repository for incidents, their roles, customers and timeline."""
 
@@ -84,9 +89,7 @@ class IncidentStore:
     async def _insert_with_next_number(self, new: NewIncident) -> Incident:
         async with self._sessions.begin() as session:
             if self._postgres:
-                await session.execute(
-                    text("SELECT pg_advisory_xact_lock(hashtext(:team))"), {"team": new.team_id}
-                )
+                await session.execute(NUMBER_LOCK, {"team": new.team_id})
             number = await session.scalar(
                 select(func.coalesce(func.max(Incident.number), 0) + 1).where(
                     Incident.team_id == new.team_id
