@@ -6,9 +6,10 @@ from __future__ import annotations
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.policy import Status, next_statuses
+from messages.closing import ClosureView
 from messages.header import channel_topic, incident_header, incident_header_text
 from messages.model import ROLE_ORDER, IncidentCard
-from storage.models import Incident
+from storage.models import Closure, Incident
 
 
 def incident_card(incident: Incident, severities: tuple[str, ...]) -> IncidentCard:
@@ -30,6 +31,20 @@ def incident_card(incident: Incident, severities: tuple[str, ...]) -> IncidentCa
         next_update_due=incident.next_update_due,
         severities=severities,
         next_statuses=tuple(s.value for s in next_statuses(Status(incident.status))),
+        follow_up_owner=incident.closure.follow_up_owner if incident.closure else None,
+        follow_up_due=incident.closure.follow_up_due if incident.closure else None,
+    )
+
+
+def closure_view(closure: Closure) -> ClosureView:
+    return ClosureView(
+        root_cause=closure.root_cause,
+        resolution=closure.resolution,
+        impact_summary=closure.impact_summary,
+        amends=closure.amends,
+        prevention=closure.prevention,
+        follow_up_owner=closure.follow_up_owner,
+        follow_up_due=closure.follow_up_due,
     )
 
 

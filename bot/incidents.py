@@ -23,7 +23,7 @@ from bot.policy import (
     check_transition,
 )
 from bot.settings import Settings
-from bot.slack_calls import invite, slack_error
+from bot.slack_calls import check_person, invite
 from bot.updates import UpdateService
 from messages.model import IncidentCard
 from messages.text import role_assigned_text, severity_changed_text, status_changed_text
@@ -72,7 +72,7 @@ class IncidentService:
         self, client: AsyncWebClient, incident: Incident, role: str, user_id: str, actor_id: str
     ) -> str | None:
         role = check_role(role)
-        await self._check_person(client, user_id)
+        await check_person(client, user_id)
         changed, previous = await self.store.assign_role(incident.id, role, user_id, actor_id)
         if not changed:
             return f"<@{user_id}> already holds {role} on INC-{incident.number}."
@@ -131,20 +131,6 @@ class IncidentService:
             await invite(client, str(incident.channel_id), user_id)
         except SlackApiError as exc:
             log.warning("INC-%s: invite %s failed: %s", incident.number, user_id, exc)
-
-    async def _check_person(self, client: AsyncWebClient, user_id: str) -> None:
-        """Roles go to people who exist, are still here, and are not bots."""
-        try:
-            response = await client.users_info(user=user_id)
-        except SlackApiError as exc:
-            if slack_error(exc) == "user_not_found":
-                raise UserError(f"I can't find the user `{user_id}` in this workspace.") from None
-            raise
-        user = response["user"]
-        if user.get("deleted"):
-            raise UserError(f"<@{user_id}> has left the workspace; pick someone who is here.")
-        if user.get("is_bot"):
-            raise UserError(f"<@{user_id}> is a bot; roles need a person.")
 
 
 def check_role(role: str) -> str:

@@ -61,3 +61,38 @@ def check_transition(current: Status, target: Status) -> None:
 def comms_owner(roles: dict[str, str | None]) -> str | None:
     """Who owns customer communication: the comms holder, else the lead."""
     return roles.get("comms") or roles.get("lead")
+
+
+REOPENABLE: tuple[Status, ...] = (Status.RESOLVED, Status.CLOSED)
+
+
+def closers(roles: dict[str, str | None], admins: frozenset[str]) -> set[str]:
+    """Who may close an incident: its lead, its comms owner, and the configured admins."""
+    named = {roles.get("lead"), comms_owner(roles)}
+    return {user for user in named if user} | set(admins)
+
+
+def check_may_close(
+    number: int, status: Status, roles: dict[str, str | None], admins: frozenset[str], user: str
+) -> None:
+    """Raise :class:`CloseRefused` unless ``user`` may close incident ``number`` now."""
+    if status == Status.RESOLVED:
+        raise CloseRefused(
+            f"INC-{number} is already resolved and its customer follow-up is under way "
+            "(`/incident customers` shows it)."
+        )
+    if status == Status.CLOSED:
+        raise CloseRefused(
+            f"INC-{number} is already closed. `/incident reopen <reason>` reopens it."
+        )
+    if user not in closers(roles, admins):
+        holders = dict.fromkeys(u for u in (roles.get("lead"), comms_owner(roles)) if u)
+        who = " or ".join(f"<@{u}>" for u in holders)
+        raise CloseRefused(
+            f"Only the incident lead or the comms owner ({who}) or an Amends admin can close "
+            f"INC-{number}. Ask one of them, or ask the lead to give you the comms role."
+        )
+
+
+class CloseRefused(ValueError):
+    """The close is not possible now, or not by this person; the message says why."""

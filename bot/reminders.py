@@ -24,6 +24,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cards import incident_card
+from bot.follow_up import send_follow_up_reminder
 from bot.policy import ACTIVE_STATUSES, Status, comms_owner
 from bot.settings import Settings
 from bot.slack_calls import slack_error
@@ -35,8 +36,9 @@ from messages.updates import (
     reminder_handled_blocks,
     reminder_token,
 )
+from storage.customers import CustomerStore
 from storage.models import Incident, Reminder, utcnow
-from storage.reminders import CANCELLED, PAUSED, ReminderStore
+from storage.reminders import CANCELLED, FOLLOW_UP, PAUSED, ReminderStore
 from storage.repository import IncidentStore
 
 log = logging.getLogger(__name__)
@@ -86,10 +88,12 @@ class ReminderEngine:
         incidents: IncidentStore,
         reminders: ReminderStore,
         client_for: ClientFor,
+        customers: CustomerStore,
     ) -> None:
         self.settings = settings
         self.incidents = incidents
         self.reminders = reminders
+        self.customers = customers
         self.client_for = client_for
         self.worker = worker_name()
         self.lateness: list[float] = []
@@ -210,6 +214,9 @@ class ReminderEngine:
 
     async def deliver(self, reminder: Reminder) -> None:
         incident = await self.incidents.get(reminder.incident_id)
+        if reminder.kind == FOLLOW_UP:
+            await self._deliver_follow_up(reminder, incident)
+            return
         if incident is None or Status(incident.status) not in ACTIVE_STATUSES:
             await self.reminders.set_state(reminder.incident_id, CANCELLED)
             return
@@ -241,6 +248,46 @@ class ReminderEngine:
             return
         self.lateness.append((now - reminder.due_at).total_seconds())
         await self.incidents.add_event(incident.id, owner, f"reminder_{reminder.stage}", "")
+        self.wake_at(next_due)
+
+    async def _deliver_follow_up(self, reminder: Reminder, incident: Incident | None) -> None:
+        """Remind the follow-up owner while customers wait; stop once none do."""
+        closure = incident.closure if incident else None
+        counts = await self.customers.counts(reminder.incident_id)
+        remaining = counts.total - counts.followed_up
+        if incident is None or closure is None or incident.status != "resolved" or not remaining:
+            await self.reminders.set_state(reminder.incident_id, CANCELLED, kind=FOLLOW_UP)
+            return
+        client = await self.client_for(reminder.team_id)
+        card = incident_card(incident, self.settings.severities)
+        now = utcnow()
+        overdue = now.date() > closure.follow_up_due
+        d = Delivery(client, card, incident, reminder, closure.follow_up_owner, "", now)
+        ts = await self._already_posted(d) if reminder.attempts > 1 else None
+        ts = ts or await send_follow_up_reminder(
+            client,
+            self.reminders,
+            card,
+            incident.id,
+            d.owner,
+            remaining,
+            counts.total,
+            overdue,
+            reminder_metadata(reminder),
+        )
+        next_due = now + self.settings.follow_up_reminder
+        stage = "overdue" if overdue else "due"
+        if not await self.reminders.complete(
+            reminder,
+            self.worker,
+            next_due=next_due,
+            next_stage=stage,
+            sent_at=now,
+            message=(str(card.channel_id), ts),
+        ):
+            await self._withdraw(client, card, ts)
+            return
+        await self.incidents.add_event(incident.id, d.owner, f"follow_up_{stage}", str(remaining))
         self.wake_at(next_due)
 
     async def _withdraw(self, client: AsyncWebClient, card: IncidentCard, ts: str) -> None:

@@ -10,11 +10,16 @@ from dataclasses import dataclass
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.closing import CloseService
+from bot.customers import CustomerService
 from bot.declare import DeclareFlow
 from bot.incidents import IncidentService
 from bot.reminders import ReminderEngine
+from bot.report import ReportService
 from bot.settings import Settings
 from bot.updates import UpdateService
+from storage.closures import ClosureStore
+from storage.customers import CustomerStore
 from storage.models import Incident as Incident
 from storage.reminders import ReminderStore
 from storage.repository import IncidentStore
@@ -29,6 +34,9 @@ class Services:
     updates: UpdateService
     declare: DeclareFlow
     incidents: IncidentService
+    customers: CustomerService
+    closing: CloseService
+    reports: ReportService
 
     @classmethod
     def build(cls, settings: Settings, store: IncidentStore, client: AsyncWebClient) -> Services:
@@ -38,8 +46,21 @@ class Services:
             del team_id
             return client
 
-        engine = ReminderEngine(settings, store, reminders, client_for)
+        customer_store = CustomerStore(store.engine)
+        closures = ClosureStore(store.engine)
+        engine = ReminderEngine(settings, store, reminders, client_for, customer_store)
         updates = UpdateService(store, reminders, settings, engine.wake_at)
+        customers = CustomerService(customer_store, settings, updates)
+        closing = CloseService(
+            store,
+            closures,
+            customer_store,
+            reminders,
+            settings,
+            updates,
+            customers,
+            engine.wake_at,
+        )
         return cls(
             settings=settings,
             store=store,
@@ -48,4 +69,7 @@ class Services:
             updates=updates,
             declare=DeclareFlow(store, settings, updates),
             incidents=IncidentService(store, settings, updates),
+            customers=customers,
+            closing=closing,
+            reports=ReportService(store, customer_store, closures, settings),
         )

@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     reminder_grace: Annotated[timedelta | None, NoDecode] = None
     reminder_sweep_seconds: float = Field(default=30.0, gt=0)
     reminder_lease_seconds: float = Field(default=60.0, gt=0)
+    admin_users: Annotated[frozenset[str], NoDecode] = frozenset()
+    archive_on_close: bool = False
+    follow_up_days: int = Field(default=7, ge=0, le=365)
+    follow_up_reminder: Annotated[timedelta, NoDecode] = timedelta(hours=24)
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -122,6 +126,23 @@ class Settings(BaseSettings):
         if value in (None, ""):
             return None
         return parse_duration(value) if isinstance(value, str) else value
+
+    @field_validator("follow_up_reminder", mode="before")
+    @classmethod
+    def _follow_up_reminder_shape(cls, value: object) -> object:
+        return parse_duration(value) if isinstance(value, str) else value
+
+    @field_validator("admin_users", mode="before")
+    @classmethod
+    def _admin_users_shape(cls, value: object) -> object:
+        """``U123,U456`` (spaces allowed); each must look like a Slack user id."""
+        if not isinstance(value, str):
+            return value
+        ids = frozenset(filter(None, (part.strip() for part in value.split(","))))
+        bad = sorted(i for i in ids if not re.fullmatch(r"[UW][A-Z0-9]{2,}", i))
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not a Slack user id like U012ABCDEF")
+        return ids
 
     @field_validator("broadcast_channel", "customer_channel")
     @classmethod

@@ -66,3 +66,18 @@ async def post_joining(client: AsyncWebClient, channel: str, **kwargs: Any) -> s
         channel_id = joined["channel"]["id"]
         response = await client.chat_postMessage(channel=channel_id, **kwargs)
     return str(response["ts"])
+
+
+async def check_person(client: AsyncWebClient, user_id: str) -> None:
+    """Roles and follow-ups go to people who exist, are still here, and are not bots."""
+    try:
+        response = await client.users_info(user=user_id)
+    except SlackApiError as exc:
+        if slack_error(exc) == "user_not_found":
+            raise UserError(f"I can't find the user `{user_id}` in this workspace.") from None
+        raise
+    user = response["user"]
+    if user.get("deleted"):
+        raise UserError(f"<@{user_id}> has left the workspace; pick someone who is here.")
+    if user.get("is_bot"):
+        raise UserError(f"<@{user_id}> is a bot; pick a person.")

@@ -15,12 +15,13 @@ from datetime import datetime, timedelta
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.cards import incident_card, refresh_header
+from bot.cards import closure_view, incident_card, refresh_header
 from bot.errors import UserError
 from bot.policy import ACTIVE_STATUSES, Status
 from bot.settings import Settings
 from bot.slack_calls import open_view, post_joining, slack_error
-from messages.tone import Finding, check_tone
+from messages.closing import resolved_template
+from messages.tone import FINAL_RULES, RULES, Finding, check_tone
 from messages.updates import (
     UPDATE_MAX,
     composer_modal,
@@ -29,13 +30,15 @@ from messages.updates import (
     reminder_handled_blocks,
     update_template,
 )
-from storage.models import Incident, utcnow
-from storage.reminders import PAUSED, PENDING, ReminderStore
+from storage.models import Closure, Incident, utcnow
+from storage.reminders import CUSTOMER_UPDATE, PAUSED, PENDING, ReminderStore
 from storage.repository import IncidentStore, NewUpdate
 
 log = logging.getLogger(__name__)
 
 Waker = Callable[[datetime], None]
+UPDATE, CONTACTED_KIND, RESOLVED = "update", "contacted", "resolved"
+"""Kinds of customer touchpoints: a written update, a direct contact, the final update."""
 
 
 @dataclass
@@ -82,18 +85,36 @@ class UpdateService:
     # -- composing and posting ------------------------------------------------------------
 
     async def open_composer(
-        self, client: AsyncWebClient, incident: Incident, trigger_id: str, response_url: str | None
+        self,
+        client: AsyncWebClient,
+        incident: Incident,
+        trigger_id: str,
+        response_url: str | None,
+        *,
+        final: bool = False,
     ) -> None:
+        view = self.final_composer(incident) if final else self._composer(incident, response_url)
+        await open_view(
+            client,
+            trigger_id,
+            view,
+            "Try again, or use `/incident update` in the incident channel.",
+        )
+
+    def _composer(self, incident: Incident, response_url: str | None) -> dict[str, object]:
         self._check_open(incident)
         card = incident_card(incident, self.settings.severities)
         draft = update_template(card, self.due_after(incident, utcnow()))
         metadata = json.dumps({"incident": incident.number, "response_url": response_url})
-        await open_view(
-            client,
-            trigger_id,
-            composer_modal(card, draft, metadata),
-            "Try again, or use `/incident update` in the incident channel.",
-        )
+        return composer_modal(card, draft, metadata)
+
+    def final_composer(self, incident: Incident) -> dict[str, object]:
+        """The composer for the “resolved” update, drafted from what the close recorded."""
+        closure = self._closure_of(incident)
+        card = incident_card(incident, self.settings.severities)
+        draft = resolved_template(card, closure_view(closure))
+        metadata = json.dumps({"incident": incident.number, "kind": RESOLVED})
+        return composer_modal(card, draft, metadata)
 
     def review(
         self, incident: Incident, text: str, metadata: str, findings: list[Finding]
@@ -102,9 +123,9 @@ class UpdateService:
         card = incident_card(incident, self.settings.severities)
         return composer_modal(card, text, metadata, findings)
 
-    def gate(self, text: str, post_anyway: bool) -> Submitted:
+    def gate(self, text: str, post_anyway: bool, kind: str = UPDATE) -> Submitted:
         """Tone findings stop the first submit; the author may fix them or post anyway."""
-        findings = check_tone(text)
+        findings = check_tone(text, FINAL_RULES if kind == RESOLVED else RULES)
         if findings and not post_anyway:
             return Submitted(findings=findings)
         return Submitted(findings=findings, posted=True)
@@ -117,10 +138,10 @@ class UpdateService:
         text: str,
         *,
         findings: list[Finding],
-        kind: str = "update",
+        kind: str = UPDATE,
     ) -> None:
         """Record the update, tell the channel and the customers, and reset the clock."""
-        self._check_open(incident)
+        self._check_final(incident, kind)
         now = utcnow()
         due = self.due_after(incident, now)
         await self.store.record_update(
@@ -142,25 +163,27 @@ class UpdateService:
         count = len(await self.store.updates(incident.id))
         await client.chat_postMessage(
             channel=str(card.channel_id),
-            text=f"Customer update #{count} for {card.label}",
+            text=f"{'Final customer' if kind == RESOLVED else 'Customer'} update #{count} "
+            f"for {card.label}",
             blocks=posted_update_blocks(card, text, author_id, count, bool(findings)),
         )
-        if self.settings.customer_channel and kind == "update":
+        if self.settings.customer_channel and kind in (UPDATE, RESOLVED):
             await post_joining(
                 client,
                 self.settings.customer_channel,
                 text=text,
                 blocks=customer_facing_blocks(card, text),
             )
-        await self._close_reminder(
+        await self.retire_reminder(
             client, fresh, f"<@{author_id}> posted customer update #{count}."
         )
         await refresh_header(client, fresh, self.settings.severities)
 
-    async def _close_reminder(
-        self, client: AsyncWebClient, incident: Incident, outcome: str
+    async def retire_reminder(
+        self, client: AsyncWebClient, incident: Incident, outcome: str, kind: str = CUSTOMER_UPDATE
     ) -> None:
-        message = await self.reminders.take_message(incident.id)
+        """Mark the last reminder message handled, so its buttons are not used again."""
+        message = await self.reminders.take_message(incident.id, kind)
         if message is None:
             return
         channel, ts = message
@@ -208,7 +231,7 @@ class UpdateService:
             actor_id,
             "Customers were contacted directly.",
             findings=[],
-            kind="contacted",
+            kind=CONTACTED_KIND,
         )
         return "Recorded: customers were contacted. The clock starts again."
 
@@ -220,7 +243,7 @@ class UpdateService:
         await self.reminders.schedule(incident.id, incident.team_id, until)
         self.waker(until)
         await self.store.add_event(incident.id, actor_id, "reminder_snoozed", f"{minutes} min")
-        await self._close_reminder(client, incident, f"Snoozed {minutes} min by <@{actor_id}>.")
+        await self.retire_reminder(client, incident, f"Snoozed {minutes} min by <@{actor_id}>.")
         return f"Snoozed: I'll remind you again at {until:%H:%M} UTC."
 
     async def set_paused(
@@ -245,6 +268,21 @@ class UpdateService:
                 self.waker(reminder.due_at)
             text = f"<@{actor_id}> resumed customer-update reminders."
         await client.chat_postMessage(channel=str(incident.channel_id), text=text)
+
+    def _check_final(self, incident: Incident, kind: str) -> None:
+        """The final update belongs to a resolved incident; every other one to an active one."""
+        if kind == RESOLVED:
+            self._closure_of(incident)
+        else:
+            self._check_open(incident)
+
+    def _closure_of(self, incident: Incident) -> Closure:
+        if incident.closure is None or Status(incident.status) in ACTIVE_STATUSES:
+            raise UserError(
+                f"INC-{incident.number} is not resolved yet; the final update comes with "
+                "`/incident close`."
+            )
+        return incident.closure
 
     def _check_open(self, incident: Incident) -> None:
         if Status(incident.status) not in ACTIVE_STATUSES:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.services import Services
-from handlers import actions, commands, reminders, views
+from handlers import actions, closing, commands, customers, reminders, views
 from handlers.errors import handle_error
 
 
@@ -14,4 +14,6 @@ def register(app: AsyncApp, services: Services) -> None:
     actions.register(app, services)
     reminders.register(app, services)
     views.register(app, services)
+    customers.register(app, services)
+    closing.register(app, services)
     app.error(handle_error)

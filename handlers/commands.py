@@ -15,6 +15,7 @@ from bot.errors import UserError
 from bot.incidents import check_role, parse_status
 from bot.services import Services
 from bot.slack_calls import open_view
+from handlers.closing_commands import LATE_SUBCOMMANDS, answer_stats
 from handlers.errors import guarded
 from handlers.parsing import Command, expect_args, parse_command, parse_user
 from messages.modals import declare_modal
@@ -61,6 +62,31 @@ def check_arguments(command: Command, services: Services) -> None:
         severities = "|".join(services.settings.severities)
         (severity,) = expect_args(command, 1, f"/incident severity <{severities}>")
         check_severity(severity, services.settings)
+    elif command.name == "customers":
+        check_customers_arguments(command)
+    elif command.name == "reopen" and not command.rest:
+        raise UserError(
+            "Say why: `/incident reopen <reason>`, e.g. `/incident reopen errors are back`."
+        )
+    elif command.name == "stats" and command.rest.lower() not in STATS_WINDOWS:
+        raise UserError("Usage: `/incident stats [30d|90d]`")
+    elif command.name in ("close", "report") and command.args:
+        raise UserError(f"Usage: `/incident {command.name}` (it takes no arguments)")
+
+
+CUSTOMERS_USAGE = (
+    "Usage: `/incident customers` (the checklist), `/incident customers add Acme, Globex` "
+    "or `/incident customers remove Acme`."
+)
+STATS_WINDOWS = ("", "30d", "90d")
+
+
+def check_customers_arguments(command: Command) -> None:
+    action = command.args[0].lower() if command.args else ""
+    if action not in ("", "add", "remove"):
+        raise UserError(CUSTOMERS_USAGE)
+    if action == "remove" and len(command.args) < 2:
+        raise UserError(CUSTOMERS_USAGE)
 
 
 async def dispatch(
@@ -92,8 +118,14 @@ async def dispatch(
             response_type="ephemeral",
         )
         return
+    if parsed.name == "stats":
+        await answer_stats(services, respond, team_id, channel_id, parsed.rest.lower())
+        return
     incident = await services.incidents.in_channel(team_id, channel_id, parsed.name)
     incidents = services.incidents
+    if parsed.name in LATE_SUBCOMMANDS:
+        await LATE_SUBCOMMANDS[parsed.name](services, incident, parsed, command, client, respond)
+        return
     if parsed.name == "update":
         await services.updates.open_composer(
             client, incident, command["trigger_id"], command.get("response_url")

@@ -17,6 +17,11 @@ SUBCOMMANDS: tuple[str, ...] = (
     "pause",
     "resume",
     "list",
+    "customers",
+    "close",
+    "reopen",
+    "report",
+    "stats",
     "help",
 )
 
@@ -45,8 +50,9 @@ def parse_command(text: str) -> Command:
 
 
 def unknown_subcommand(word: str) -> str:
-    close = difflib.get_close_matches(word.lower(), SUBCOMMANDS, n=1, cutoff=0.5)
-    hint = f" Did you mean `/incident {close[0]}`?" if close else ""
+    close = difflib.get_close_matches(word.lower(), SUBCOMMANDS, n=2, cutoff=0.5)
+    options = " or ".join(f"`/incident {name}`" for name in close)
+    hint = f" Did you mean {options}?" if close else ""
     return f"I don't know `/incident {word[:40]}`.{hint} Type `/incident help` for the list."
 
 
@@ -65,3 +71,20 @@ def expect_args(command: Command, count: int, usage: str) -> list[str]:
     if len(command.args) != count:
         raise UserError(f"Usage: `{usage}`")
     return command.args
+
+
+STALE_CONTROL = "That control is out of date; run `/incident customers` for a fresh checklist."
+
+
+def value_parts(value: object, count: int) -> list[str]:
+    """``"12:3"`` → ``["12", "3"]``: the parts a checklist control carries, all present."""
+    parts = str(value or "").split(":")
+    if len(parts) != count or not all(parts):
+        raise UserError(STALE_CONTROL)
+    return parts
+
+
+def number_part(text: str) -> int:
+    if not text.isdigit() or len(text) > 9:
+        raise UserError(STALE_CONTROL)
+    return int(text)

@@ -10,7 +10,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services import Incident, Services
 from handlers.actions import incident_of, tell_note
+from handlers.customers import show
 from handlers.errors import guarded
+from messages.checklists import CONTACT
 
 SNOOZE = re.compile(r"^reminder_snooze:(?P<minutes>15|30|60)$")
 
@@ -30,6 +32,8 @@ def register(app: AsyncApp, services: Services) -> None:
         await updates.open_composer(client, incident, body["trigger_id"], body.get("response_url"))
 
     @app.action("reminder_contacted")
+    # With a customer list the button opens the checklist; without one it records that the
+    # customers were reached directly, as one touchpoint.
     @guarded
     async def customers_contacted(
         ack: AsyncAck,
@@ -39,7 +43,12 @@ def register(app: AsyncApp, services: Services) -> None:
         respond: AsyncRespond,
     ) -> None:
         await ack()
-        incident = await used_reminder(services, body, action)
+        incident = await incident_of(services, body, action)
+        if incident.customers:
+            page = await services.customers.page(incident, CONTACT, 0)
+            await show(respond, page, replace=False)
+            return
+        await updates.check_token(incident, str(action.get("value", "")), consume=True)
         note = await updates.customers_contacted(client, incident, body["user"]["id"])
         await tell_note(respond, note)
 

@@ -11,7 +11,7 @@ from bot.customers import parse_customer_list
 from bot.declare import DeclareRequest, check_severity, check_title
 from bot.errors import UserError
 from bot.services import Services
-from bot.updates import check_update_text
+from bot.updates import RESOLVED, UPDATE, check_update_text
 from handlers.errors import guarded
 from handlers.replies import tell, view_metadata
 from messages.modals import DeclareFields
@@ -56,12 +56,14 @@ def register_composer(app: AsyncApp, services: Services) -> None:
         post_anyway = any(
             o.get("value") == f.ANYWAY_VALUE for o in anyway.get("selected_options") or []
         )
-        number = view_metadata(view).get("incident")
+        metadata = view_metadata(view)
+        number = metadata.get("incident")
+        kind = RESOLVED if metadata.get("kind") == RESOLVED else UPDATE
         team_id = body["team"]["id"] if body.get("team") else body["user"]["team_id"]
         if not isinstance(number, int):
             raise UserError("This form lost track of its incident; open it again.")
         incident = await services.incidents.by_number(str(team_id), number)
-        verdict = services.updates.gate(text, post_anyway)
+        verdict = services.updates.gate(text, post_anyway, kind)
         if not verdict.posted:
             review = services.updates.review(
                 incident, text, view["private_metadata"], verdict.findings
@@ -70,7 +72,7 @@ def register_composer(app: AsyncApp, services: Services) -> None:
             return
         await ack()
         await services.updates.post(
-            client, incident, body["user"]["id"], text, findings=verdict.findings
+            client, incident, body["user"]["id"], text, findings=verdict.findings, kind=kind
         )
 
 

@@ -40,7 +40,9 @@ def incident_header(card: IncidentCard) -> list[Block]:
     if card.description:
         blocks.append(section(_titled("What is broken?", card.description)))
     blocks.append(_role_pickers(card))
-    blocks.append(actions(f"incident:{card.number}:state", *_state_controls(card)))
+    controls = _state_controls(card)
+    if controls:
+        blocks.append(actions(f"incident:{card.number}:state", *controls))
     blocks.append(context(f"Declared by <@{card.reporter_id}> · {slack_date(card.created_at)}"))
     return blocks
 
@@ -97,6 +99,10 @@ def _customers(card: IncidentCard) -> str:
 
 
 def _next_update(card: IncidentCard) -> str:
+    if card.follow_up_owner and card.status in ("resolved", "closed"):
+        state = "done" if card.status == "closed" else "under way"
+        due = f"{card.follow_up_due:%a %d %b %Y}" if card.follow_up_due else "—"
+        return f"*Customer follow-up {state}:* {mention(card.follow_up_owner)}, due {due}"
     due = slack_date(card.next_update_due) if card.next_update_due else "—"
     return f"*Next customer update due:* {due}"
 
@@ -113,12 +119,21 @@ def _role_pickers(card: IncidentCard) -> Block:
 
 
 def _state_controls(card: IncidentCard) -> list[Block]:
-    """Post-update button, severity select, and a status select while the status can move."""
+    """While active: update, contacts, close, severity and status; resolved: the follow-up."""
+    if card.status == "resolved":
+        return [
+            button("Follow-up checklist", "show_checklist", "follow_up", style="primary"),
+            button("Post final customer update", "post_final_update", str(card.number)),
+        ]
+    if card.status == "closed":
+        return []
     severities = card.severities
     if card.severity not in severities:
         severities = (card.severity, *severities)
     controls = [
         button("Post customer update", "post_update", str(card.number), style="primary"),
+        button("Customers contacted ✓", "show_checklist", "contact"),
+        button("Close incident", "close_incident", str(card.number)),
         _select("severity_select", "Severity", severities, card.severity, str),
     ]
     if card.next_statuses:

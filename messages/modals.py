@@ -78,15 +78,15 @@ def declare_modal(
         "close": plain("Cancel", VIEW_TEXT_MAX),
         "private_metadata": private_metadata[:METADATA_MAX],
         "blocks": [
-            _input(f.TITLE_BLOCK, "Title", title_element),
-            _input(f.SEVERITY_BLOCK, "Severity", severity_element),
-            _input(
+            input_block(f.TITLE_BLOCK, "Title", title_element),
+            input_block(f.SEVERITY_BLOCK, "Severity", severity_element),
+            input_block(
                 f.DESCRIPTION_BLOCK,
                 "What is broken?",
-                _multiline(f.DESCRIPTION_ACTION),
+                multiline_input(f.DESCRIPTION_ACTION),
                 optional=True,
             ),
-            _input(
+            input_block(
                 f.IMPACT_BLOCK,
                 "Are customers affected?",
                 {
@@ -97,17 +97,17 @@ def declare_modal(
                 },
                 optional=True,
             ),
-            _input(
+            input_block(
                 f.IMPACT_TEXT_BLOCK,
                 "Customer impact",
-                _multiline(f.IMPACT_TEXT_ACTION),
+                multiline_input(f.IMPACT_TEXT_ACTION),
                 optional=True,
                 hint="What customers notice, in plain words. The comms owner starts from this.",
             ),
-            _input(
+            input_block(
                 f.CUSTOMERS_BLOCK,
                 "Affected customers",
-                _multiline(f.CUSTOMERS_ACTION),
+                multiline_input(f.CUSTOMERS_ACTION),
                 optional=True,
                 hint="One per line or comma-separated (names or account ids).",
             ),
@@ -115,7 +115,7 @@ def declare_modal(
     }
 
 
-def _multiline(action_id: str) -> Block:
+def multiline_input(action_id: str) -> Block:
     return {
         "type": "plain_text_input",
         "action_id": action_id,
@@ -124,7 +124,7 @@ def _multiline(action_id: str) -> Block:
     }
 
 
-def _input(
+def input_block(
     block_id: str, label: str, element: Block, *, optional: bool = False, hint: str | None = None
 ) -> Block:
     block: Block = {

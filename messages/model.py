@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 ROLE_ORDER: tuple[str, ...] = ("lead", "comms", "tech", "scribe")
 ROLE_LABELS: dict[str, str] = {
@@ -34,7 +34,31 @@ class IncidentCard:
     next_update_due: datetime | None = None
     severities: tuple[str, ...] = ("SEV1", "SEV2", "SEV3")
     next_statuses: tuple[str, ...] = ()
+    follow_up_owner: str | None = None
+    follow_up_due: date | None = None
 
     @property
     def label(self) -> str:
         return f"INC-{self.number}"
+
+
+ANSWER_LABELS: dict[str, str] = {
+    "satisfied": "Satisfied",
+    "not_satisfied": "Not satisfied",
+    "no_answer": "No answer",
+}
+"""What a customer said when followed up."""
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    """One affected customer as a checklist shows it."""
+
+    id: int
+    name: str
+    state: str
+    contacted_by: str | None = None
+    contacted_at: datetime | None = None
+    followed_up_by: str | None = None
+    followed_up_at: datetime | None = None
+    answer: str | None = None

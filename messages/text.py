@@ -38,6 +38,11 @@ def help_blocks(command: str = "/incident") -> list[Block]:
         f"`{command} severity <SEV1|SEV2|SEV3>` — change the severity ¹",
         f"`{command} update` — write a customer update, with a tone check ¹",
         f"`{command} pause` / `{command} resume` — stop or restart update reminders ¹",
+        f"`{command} customers` — the contact checklist; `add <names>`, `remove <name>` ¹",
+        f"`{command} close` — resolve: root cause, amends, customer follow-up ¹",
+        f"`{command} reopen <reason>` — reopen a resolved or closed incident ¹",
+        f"`{command} report` — the remediation report for customers, and the timeline ¹",
+        f"`{command} stats [30d|90d]` — recovery figures (this incident, or the workspace)",
         f"`{command} list` — the open incidents, with links to their channels",
         f"`{command} help` — this list",
     ]

@@ -163,6 +163,10 @@ RULES: tuple[ToneRule, ...] = (
 )
 
 
+FINAL_RULES: tuple[ToneRule, ...] = tuple(r for r in RULES if r.id != "no_next_update")
+"""For the final, “resolved” update: there is no next update to promise."""
+
+
 def check_tone(text: str, rules: tuple[ToneRule, ...] = RULES) -> list[Finding]:
     """Everything in ``text`` worth a second look, in rule order; empty when it reads well."""
     findings: list[Finding] = []

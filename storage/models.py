@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -84,6 +85,9 @@ class Incident(Base):
         lazy="selectin",
         order_by="AffectedCustomer.position",
     )
+    closure: Mapped[Closure | None] = relationship(
+        back_populates="incident", cascade="all, delete-orphan", lazy="selectin", uselist=False
+    )
 
 
 class RoleAssignment(Base):
@@ -100,6 +104,10 @@ class RoleAssignment(Base):
     incident: Mapped[Incident] = relationship(back_populates="roles")
 
 
+NOT_CONTACTED, CONTACTED, FOLLOWED_UP = "not_contacted", "contacted", "followed_up"
+"""A customer's contact state, in the order it moves."""
+
+
 class AffectedCustomer(Base):
     __tablename__ = "affected_customers"
     __table_args__ = (UniqueConstraint("incident_id", "name_key", name="uq_customers_name"),)
@@ -109,11 +117,39 @@ class AffectedCustomer(Base):
     position: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(200))
     name_key: Mapped[str] = mapped_column(String(200))
-    contact_state: Mapped[str] = mapped_column(String(20), default="not_contacted")
+    contact_state: Mapped[str] = mapped_column(String(20), default=NOT_CONTACTED)
     added_by: Mapped[str] = mapped_column(String(32))
     added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    contacted_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    contacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    followed_up_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    followed_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    answer: Mapped[str | None] = mapped_column(String(20), nullable=True)
 
     incident: Mapped[Incident] = relationship(back_populates="customers")
+
+
+class Closure(Base):
+    """What the close recorded: the why, the fix, the amends, and who follows up by when."""
+
+    __tablename__ = "incident_closures"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), unique=True
+    )
+    root_cause: Mapped[str] = mapped_column(Text)
+    resolution: Mapped[str] = mapped_column(Text, default="")
+    impact_summary: Mapped[str] = mapped_column(Text, default="")
+    amends: Mapped[str] = mapped_column(Text, default="")
+    prevention: Mapped[str] = mapped_column(Text, default="")
+    follow_up_owner: Mapped[str] = mapped_column(String(32))
+    follow_up_due: Mapped[date] = mapped_column(Date)
+    resolved_by: Mapped[str] = mapped_column(String(32))
+    resolved_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    incident: Mapped[Incident] = relationship(back_populates="closure")
 
 
 class TimelineEvent(Base):

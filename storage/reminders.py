@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from storage.models import Reminder
 
 CUSTOMER_UPDATE = "customer_update"
+FOLLOW_UP = "follow_up"
 PENDING, CLAIMED, PAUSED, CANCELLED = "pending", "claimed", "paused", "cancelled"
 
 

@@ -116,6 +116,7 @@ class IncidentStore:
                 )
                 for i, name in enumerate(new.customers)
             ]
+            incident.closure = None
             session.add(incident)
             await session.flush()
             session.add(_event(incident.id, new.reporter_id, "declared", new.title))
@@ -296,7 +297,11 @@ class IncidentStore:
             incident = await session.scalar(
                 select(Incident)
                 .where(Incident.id == incident_id)
-                .options(selectinload(Incident.roles), selectinload(Incident.customers))
+                .options(
+                    selectinload(Incident.roles),
+                    selectinload(Incident.customers),
+                    selectinload(Incident.closure),
+                )
                 .execution_options(populate_existing=True)
             )
             if incident is None:

@@ -146,7 +146,7 @@ def test_the_biggest_header_stays_within_limits() -> None:
     shown = json.dumps(blocks)
     assert "and 990 more" in shown and "Customer 9 &amp; Co" in shown
     assert "Customer 10 " not in shown
-    assert len(action_ids(blocks)) == 7
+    assert len(action_ids(blocks)) == 9
     assert "&amp;&amp;" in shown and "&&" not in shown.replace("&amp;", "").replace("&lt;", "")
 
 
@@ -183,11 +183,18 @@ def test_role_pickers_show_the_current_holders() -> None:
     assert all("initial_user" not in element(empty, f"role_select:{r}") for r in ROLE_ORDER)
 
 
-def test_closed_incident_has_no_status_select() -> None:
-    blocks = incident_header(card(status="closed", next_statuses=()))
-    assert "status_select" not in action_ids(blocks)
-    assert "severity_select" in action_ids(blocks)
-    assert_within_limits(blocks)
+def test_resolved_and_closed_headers_offer_only_what_still_applies() -> None:
+    resolved = incident_header(card(status="resolved", next_statuses=()))
+    assert set(action_ids(resolved)) - {f"role_select:{r}" for r in ROLE_ORDER} == {
+        "show_checklist",
+        "post_final_update",
+    }
+    closed = incident_header(card(status="closed", next_statuses=()))
+    assert [b.get("block_id") for b in closed if b["type"] == "actions"] == ["incident:12:roles"]
+    for blocks in (resolved, closed):
+        assert "status_select" not in action_ids(blocks)
+        assert "close_incident" not in action_ids(blocks)
+        assert_within_limits(blocks)
 
 
 def test_a_severity_no_longer_configured_is_still_shown() -> None:
@@ -349,6 +356,10 @@ def test_help_names_every_subcommand_and_marks_channel_only_ones() -> None:
         "severity",
         "update",
         "pause",
+        "customers",
+        "close",
+        "reopen",
+        "report",
     }
     assert "only inside an incident channel" in blocks[1]["elements"][0]["text"]
 

@@ -61,7 +61,7 @@ def test_command_parsing() -> None:
     assert parse_command("").name == ""
     parsed = parse_command("ROLE comms <@U123|maria>")
     assert (parsed.name, parsed.args) == ("role", ["comms", "<@U123|maria>"])
-    with pytest.raises(UserError, match="Did you mean `/incident status`"):
+    with pytest.raises(UserError, match="Did you mean `/incident stats` or `/incident status`"):
         parse_command("stauts identified")
     with pytest.raises(UserError, match="/incident help"):
         parse_command("frobnicate")

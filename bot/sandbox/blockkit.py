@@ -135,7 +135,7 @@ def _block(block: dict[str, Any], where: str, ids: _Ids) -> Problems:
     if kind == "actions":
         return _actions(block, where, ids)
     if kind == "input":
-        return _input(block, where, ids)
+        return input_block(block, where, ids)
     if kind == "image":
         return _image(block, where) + _optional_text(block, "title", where, 2000, plain=True)
     return []
@@ -180,7 +180,7 @@ def _actions(block: dict[str, Any], where: str, ids: _Ids) -> Problems:
     return problems
 
 
-def _input(block: dict[str, Any], where: str, ids: _Ids) -> Problems:
+def input_block(block: dict[str, Any], where: str, ids: _Ids) -> Problems:
     problems = _text(block.get("label"), f"{where}.label", 2000, plain_only=True)
     problems += _optional_text(block, "hint", where, 2000, plain=True)
     if "element" not in block:

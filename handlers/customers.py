@@ -1,0 +1,145 @@
+"""Customer checklists: show a page, turn pages, confirm contacts, record follow-ups."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.errors import UserError
+from bot.services import Services
+from handlers.actions import incident_of, selected_value
+from handlers.errors import guarded
+from handlers.parsing import number_part, value_parts
+from handlers.replies import view_metadata
+from messages.checklists import KINDS, ChecklistPage, checklist_blocks, checklist_text
+from messages.closing import CUSTOMERS_CALLBACK_ID
+
+PAGE_TURN = re.compile(r"^checklist_(prev|next)$")
+
+
+async def show(respond: AsyncRespond, page: ChecklistPage, *, replace: bool) -> None:
+    """A checklist page: a new private message, or the clicked message edited in place."""
+    await respond(
+        text=checklist_text(page),
+        blocks=checklist_blocks(page),
+        response_type="ephemeral",
+        replace_original=replace,
+    )
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    customers = services.customers
+
+    @app.action("show_checklist")
+    @guarded
+    async def show_checklist(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
+        await ack()
+        incident = await incident_of(services, body, action)
+        kind = str(action.get("value") or "")
+        if kind not in KINDS:
+            kind = customers.default_kind(incident)
+        await show(respond, await customers.page(incident, kind, 0), replace=False)
+
+    @app.action(PAGE_TURN)
+    @guarded
+    async def turn_page(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
+        await ack()
+        incident = await incident_of(services, body, action)
+        kind, page = value_parts(action.get("value"), 2)
+        if kind not in KINDS:
+            raise UserError("That control is out of date.")
+        await show(respond, await customers.page(incident, kind, number_part(page)), replace=True)
+
+    @app.action("contact_confirm")
+    @guarded
+    async def confirm_contact(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
+        await ack()
+        incident = await incident_of(services, body, action)
+        customer, page = (number_part(p) for p in value_parts(action.get("value"), 2))
+        result = await customers.confirm(client, incident, customer, page, body["user"]["id"])
+        await show(respond, result, replace=True)
+
+    @app.action("contact_all")
+    @guarded
+    async def confirm_all(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
+        await ack()
+        incident = await incident_of(services, body, action)
+        page = number_part(str(action.get("block_id", "")).rpartition(":")[2])
+        result = await customers.confirm_all(client, incident, page, body["user"]["id"])
+        await show(respond, result, replace=True)
+
+    @app.action("follow_up_answer")
+    @guarded
+    async def follow_up_answer(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
+        await ack()
+        incident = await incident_of(services, body, action)
+        customer, answer, page = value_parts(selected_value(action), 3)
+        result = await services.closing.record_follow_up(
+            client,
+            incident,
+            number_part(customer),
+            answer,
+            number_part(page),
+            body["user"]["id"],
+        )
+        await show(respond, result, replace=True)
+
+    @app.view(CUSTOMERS_CALLBACK_ID)
+    @guarded
+    async def customers_added(
+        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        values = view["state"]["values"]
+        names = str((values.get("customers_names", {}).get("names") or {}).get("value") or "")
+        number = view_metadata(view).get("incident")
+        if not isinstance(number, int):
+            raise UserError("This form lost track of its incident; open it again.")
+        incident = await services.incidents.by_number(str(body["team"]["id"]), number)
+        try:
+            checked = await customers.check_names(incident, names)
+        except UserError as exc:
+            await ack(response_action="errors", errors={"customers_names": exc.message[:150]})
+            return
+        await ack()
+        note = await customers.add(client, incident, checked, body["user"]["id"])
+        await client.chat_postEphemeral(
+            channel=str(incident.channel_id), user=body["user"]["id"], text=note
+        )
+
+
+def customers_form_metadata(number: int) -> str:
+    return json.dumps({"incident": number})

@@ -1,0 +1,104 @@
+"""Resolving, closing and reopening: each one status compare-and-set plus its record."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from storage.models import Closure, CustomerUpdate, Incident, TimelineEvent, utcnow
+
+
+@dataclass(frozen=True)
+class NewClosure:
+    root_cause: str
+    resolution: str
+    impact_summary: str
+    amends: str
+    prevention: str
+    follow_up_owner: str
+    follow_up_due: date
+
+
+class ClosureStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    async def resolve(
+        self, incident_id: int, expected: str, closure: NewClosure, actor_id: str
+    ) -> bool:
+        """``expected`` → resolved with what the close recorded; False if the status moved."""
+        async with self._sessions.begin() as session:
+            if not await _move(session, incident_id, expected, "resolved"):
+                return False
+            row = await session.scalar(select(Closure).where(Closure.incident_id == incident_id))
+            if row is None:
+                row = Closure(incident_id=incident_id)
+                session.add(row)
+            for key, value in asdict(closure).items():
+                setattr(row, key, value)
+            row.resolved_by, row.resolved_at, row.closed_at = actor_id, utcnow(), None
+            session.add(_event(incident_id, actor_id, "resolved", closure.root_cause[:500]))
+        return True
+
+    async def finish(self, incident_id: int, actor_id: str) -> bool:
+        """resolved → closed once every customer is followed up; False if not resolved."""
+        async with self._sessions.begin() as session:
+            if not await _move(session, incident_id, "resolved", "closed"):
+                return False
+            await session.execute(
+                update(Closure).where(Closure.incident_id == incident_id).values(closed_at=utcnow())
+            )
+            session.add(_event(incident_id, actor_id, "closed", "every customer followed up"))
+        return True
+
+    async def reopen(self, incident_id: int, expected: str, reason: str, actor_id: str) -> bool:
+        async with self._sessions.begin() as session:
+            if not await _move(session, incident_id, expected, "investigating"):
+                return False
+            session.add(_event(incident_id, actor_id, "reopened", reason))
+        return True
+
+    async def since(
+        self, team_id: str, start: datetime
+    ) -> tuple[list[Incident], dict[int, list[CustomerUpdate]]]:
+        """The workspace's incidents declared since ``start``, with their customer updates."""
+        async with self._sessions() as session:
+            incidents = list(
+                await session.scalars(
+                    select(Incident).where(
+                        Incident.team_id == team_id,
+                        Incident.created_at >= start,
+                        Incident.channel_id.is_not(None),
+                    )
+                )
+            )
+            updates: dict[int, list[CustomerUpdate]] = defaultdict(list)
+            ids = [i.id for i in incidents]
+            if ids:
+                rows = await session.scalars(
+                    select(CustomerUpdate)
+                    .where(CustomerUpdate.incident_id.in_(ids))
+                    .order_by(CustomerUpdate.posted_at, CustomerUpdate.id)
+                )
+                for row in rows:
+                    updates[row.incident_id].append(row)
+        return incidents, updates
+
+
+async def _move(session: AsyncSession, incident_id: int, expected: str, new: str) -> bool:
+    result = await session.execute(
+        update(Incident)
+        .where(Incident.id == incident_id, Incident.status == expected)
+        .values(status=new, updated_at=utcnow())
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def _event(incident_id: int, actor_id: str, kind: str, detail: str) -> TimelineEvent:
+    return TimelineEvent(
+        incident_id=incident_id, actor_id=actor_id, kind=kind, detail=detail, at=utcnow()
+    )
