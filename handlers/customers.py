@@ -19,16 +19,20 @@ from messages.checklists import KINDS, ChecklistPage, checklist_blocks, checklis
 from messages.closing import CUSTOMERS_CALLBACK_ID
 
 PAGE_TURN = re.compile(r"^checklist_(prev|next)$")
+CONFIRM = re.compile(r"^contact_confirm:\d{1,18}$")
+ANSWER = re.compile(r"^follow_up_answer:\d{1,18}$")
 
 
 async def show(respond: AsyncRespond, page: ChecklistPage, *, replace: bool) -> None:
     """A checklist page: a new private message, or the clicked message edited in place."""
-    await respond(
+    answer = await respond(
         text=checklist_text(page),
         blocks=checklist_blocks(page),
         response_type="ephemeral",
         replace_original=replace,
     )
+    if answer.status_code != 200:
+        raise RuntimeError(f"Slack refused the checklist page: {answer.status_code} {answer.body}")
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -66,7 +70,7 @@ def register(app: AsyncApp, services: Services) -> None:
             raise UserError("That control is out of date.")
         await show(respond, await customers.page(incident, kind, number_part(page)), replace=True)
 
-    @app.action("contact_confirm")
+    @app.action(CONFIRM)
     @guarded
     async def confirm_contact(
         ack: AsyncAck,
@@ -96,7 +100,7 @@ def register(app: AsyncApp, services: Services) -> None:
         result = await customers.confirm_all(client, incident, page, body["user"]["id"])
         await show(respond, result, replace=True)
 
-    @app.action("follow_up_answer")
+    @app.action(ANSWER)
     @guarded
     async def follow_up_answer(
         ack: AsyncAck,

@@ -1,5 +1,8 @@
 """Customer checklists: who was contacted, who was followed up, page by page.
 
+Each row's control carries the customer id in its action id too, as Slack wants every
+action id in a message to be unique.
+
 A page holds at most ``PAGE_SIZE`` customers, one section each, so with its heading, a
 note and the navigation it stays under Slack's 50 blocks however long the list is.
 """
@@ -90,7 +93,7 @@ def _row(page: ChecklistPage, row: CustomerRow) -> Block:
     if page.kind == CONTACT:
         if row.state == "not_contacted" and page.editable:
             value = f"{row.id}:{page.page}"
-            confirm = button("Contacted ✓", "contact_confirm", value, style="primary")
+            confirm = button("Contacted ✓", f"contact_confirm:{row.id}", value, style="primary")
             return section(name, block_id=block_id, accessory=confirm)
         return section(f"{name}\n{_contact_state(row)}", block_id=block_id)
     if row.state != "followed_up" and page.editable:
@@ -117,7 +120,7 @@ def _answer_menu(row: CustomerRow, page: int) -> Block:
     options = [
         option(f"✓ {label}", f"{row.id}:{key}:{page}") for key, label in ANSWER_LABELS.items()
     ]
-    return static_select("follow_up_answer", "Followed up ✓ …", options)
+    return static_select(f"follow_up_answer:{row.id}", "Followed up ✓ …", options)
 
 
 def _controls(page: ChecklistPage) -> list[Block]:

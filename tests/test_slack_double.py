@@ -160,6 +160,14 @@ async def error_scenarios(double: SlackDouble) -> list[Scenario]:
     fresh = double.issue_trigger_id
     return [
         ("auth.test", {}, "not_authed", None),
+        ("conversations.unarchive", {"channel": inc}, "not_archived", TOKEN),
+        ("files.completeUploadExternal", {"files": [{"id": "FNOPE"}]}, "file_not_found", TOKEN),
+        (
+            "files.getUploadURLExternal",
+            {"filename": "a.md", "length": 0},
+            "missing_argument",
+            TOKEN,
+        ),
         ("auth.test", {}, "invalid_auth", "xoxb-nope"),
         ("users.info", {"user": "UNOPE"}, "user_not_found", TOKEN),
         ("users.info", {}, "missing_argument", TOKEN),

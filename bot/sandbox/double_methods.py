@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.sandbox import double_chat as chat
 from bot.sandbox import double_conversations as conv
+from bot.sandbox import double_files as files
 from bot.sandbox import double_views as views
 from bot.sandbox.double_args import Args
 from bot.sandbox.double_state import SlackError, Workspace
@@ -30,6 +31,9 @@ REQUIRED_ARGS: dict[str, tuple[str, ...]] = {
     "conversations.members": ("channel",),
     "conversations.open": (),
     "conversations.setTopic": ("channel", "topic"),
+    "conversations.unarchive": ("channel",),
+    "files.completeUploadExternal": ("files",),
+    "files.getUploadURLExternal": ("length", "filename"),
     "pins.add": ("channel",),
     "pins.list": ("channel",),
     "users.info": ("user",),
@@ -62,6 +66,9 @@ METHODS: dict[str, Method] = {
     "conversations.members": conv.conversations_members,
     "conversations.open": conv.conversations_open,
     "conversations.setTopic": conv.conversations_set_topic,
+    "conversations.unarchive": files.conversations_unarchive,
+    "files.completeUploadExternal": files.files_complete_upload_external,
+    "files.getUploadURLExternal": files.files_get_upload_url_external,
     "pins.add": chat.pins_add,
     "pins.list": chat.pins_list,
     "users.info": conv.users_info,

@@ -103,7 +103,11 @@ def apply_response(ws: Workspace, target: ResponseTarget, body: dict[str, Any]) 
     if channel is None:
         return
     original = channel.message(target.message_ts) if target.message_ts else None
-    if original is not None and body.get("delete_original"):
+    if original is None and target.message_ts:
+        original = _ephemeral(channel.ephemerals, target.message_ts, target.user_id)
+    if original is not None and "to_user" in original and body.get("delete_original"):
+        channel.ephemerals.remove(original)
+    elif original is not None and body.get("delete_original"):
         channel.messages.remove(original)
         channel.pins[:] = [ts for ts in channel.pins if ts != original["ts"]]
     elif original is not None and body.get("replace_original"):
@@ -116,6 +120,13 @@ def apply_response(ws: Workspace, target: ResponseTarget, body: dict[str, Any]) 
         channel.messages.append(_message(ws, body))
     elif not body.get("delete_original"):
         channel.ephemerals.append({**_message(ws, body), "to_user": target.user_id})
+
+
+def _ephemeral(
+    ephemerals: list[dict[str, Any]], ts: str, user_id: str | None
+) -> dict[str, Any] | None:
+    """An ephemeral message is only ever replaced for the person who sees it."""
+    return next((m for m in ephemerals if m["ts"] == ts and m.get("to_user") == user_id), None)
 
 
 def _message(ws: Workspace, body: dict[str, Any]) -> dict[str, Any]:

@@ -181,6 +181,8 @@ class Workspace:
     channels: dict[str, Channel] = field(default_factory=dict)
     views: dict[str, dict[str, Any]] = field(default_factory=dict)
     view_users: dict[str, str] = field(default_factory=dict)
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    upload_base: str = ""
     _last_ts: float = 0.0
 
     def next_ts(self) -> str:

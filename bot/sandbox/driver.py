@@ -189,16 +189,18 @@ class SlackDriver:
         self, payload: dict[str, Any], message: dict[str, Any], user_id: str
     ) -> tuple[str, str]:
         channel_id = self._channel_of(message)
+        ephemeral = "to_user" in message
         payload["container"] = {
             "type": "message",
             "message_ts": message["ts"],
             "channel_id": channel_id,
-            "is_ephemeral": False,
+            "is_ephemeral": ephemeral,
         }
         trigger = self.double.issue_trigger_id(user_id, team_id=self.team.team_id)
         self._common(payload, trigger)
         payload["channel"] = {"id": channel_id, "name": self._channel_name(channel_id)}
-        payload["message"] = message
+        if not ephemeral:
+            payload["message"] = message
         response_url = self.double.new_response_url(
             "actions",
             channel_id=channel_id,
@@ -244,7 +246,7 @@ class SlackDriver:
 
     def _channel_of(self, message: dict[str, Any]) -> str:
         for channel in self.team.channels.values():
-            if any(m["ts"] == message.get("ts") for m in channel.messages):
+            if any(m["ts"] == message.get("ts") for m in channel.messages + channel.ephemerals):
                 return channel.id
         raise AssertionError("that message is not in any channel of the double")
 

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from bot.sandbox.blockkit import validate_view
+from bot.sandbox.double_files import UPLOAD_PATH, receive_upload
 from bot.sandbox.double_http import (
     RATELIMITED_BODY,
     Fault,
@@ -78,10 +79,13 @@ class SlackDouble:
         app = web.Application(client_max_size=8 * 1024 * 1024)
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{kind}/{url_id}", self._urls.handle)
+        app.router.add_post(UPLOAD_PATH, self._upload)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         self.host = host
         self.port = await serve(self._runner, host, port)
+        for ws in self.workspaces.values():
+            ws.upload_base = self.base_url
 
     async def stop(self) -> None:
         if self._runner is not None:
@@ -111,6 +115,7 @@ class SlackDouble:
     ) -> Workspace:
         ws = Workspace(team_id, team_domain, bot_token, bot_user_id, self.triggers)
         ws.users[bot_user_id] = make_user(bot_user_id, "amends", team_id, is_bot=True)
+        ws.upload_base = self.base_url if getattr(self, "_runner", None) else ""
         self.workspaces[team_id] = ws
         return ws
 
@@ -327,6 +332,9 @@ class SlackDouble:
 
     # -- HTTP ------------------------------------------------------------------------------
 
+    async def _upload(self, request: web.Request) -> web.Response:
+        return await receive_upload(self.workspaces, request)
+
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args = await read_args(request)
@@ -365,3 +373,7 @@ class SlackDouble:
             return 200, call_method(ws, method, args), {}
         except SlackError as exc:
             return 200, {"ok": False, "error": exc.code, **exc.extra}, {}
+
+    def files(self, team_id: str | None = None) -> dict[str, dict[str, Any]]:
+        """Files uploaded to a workspace, by id, with their bytes once uploaded."""
+        return self.workspace(team_id).files
