@@ -14,6 +14,7 @@ from bot.cards import closure_view, incident_card, refresh_header
 from bot.customers import CustomerService
 from bot.errors import UserError
 from bot.policy import REOPENABLE, CloseRefused, Status, check_may_close, comms_owner
+from bot.report import ReportService
 from bot.settings import Settings
 from bot.slack_calls import check_person, open_view, slack_error
 from bot.updates import UpdateService, Waker
@@ -49,6 +50,7 @@ class CloseService:
         settings: Settings,
         updates: UpdateService,
         customer_service: CustomerService,
+        reports: ReportService,
         waker: Waker,
     ) -> None:
         self.store = store
@@ -58,6 +60,7 @@ class CloseService:
         self.settings = settings
         self.updates = updates
         self.customer_service = customer_service
+        self.reports = reports
         self.waker = waker
 
     def check_may_close(self, incident: Incident, user: str) -> None:
@@ -103,6 +106,7 @@ class CloseService:
                 "look at the header and try again."
             )
         await self.reminders.set_state(incident.id, CANCELLED)
+        await self.store.set_next_update_due(incident.id, None)
         return await self.store.reload(incident.id)
 
     async def announce_resolved(
@@ -179,7 +183,14 @@ class CloseService:
         )
         await refresh_header(client, fresh, self.settings.severities, topic=True)
         if archive:
-            await self._archive(client, fresh)
+            await self._report_then_archive(client, fresh)
+
+    async def _report_then_archive(self, client: AsyncWebClient, incident: Incident) -> None:
+        """Once archived nobody can ask for the report there, so it is posted first."""
+        warning = await self.reports.post(client, incident)
+        if warning:
+            await client.chat_postMessage(channel=str(incident.channel_id), text=warning)
+        await self._archive(client, incident)
 
     async def _archive(self, client: AsyncWebClient, incident: Incident) -> None:
         """Archiving is tidying up: if Slack refuses, the incident is still closed."""

@@ -24,10 +24,12 @@ def incident_figures(
     end = resolved_at or now
     touchpoints = sorted(u.posted_at for u in updates if u.posted_at <= end)
     answers = [c.answer for c in customers if c.contact_state == FOLLOWED_UP]
+    # The final update closes the story: it has no due time to be on time for.
+    scheduled = [u for u in updates if u.kind != "resolved"]
     return RecoveryFigures(
         first_update_after=touchpoints[0] - incident.created_at if touchpoints else None,
-        updates=len(updates),
-        on_time=sum(1 for u in updates if u.due_at is None or u.posted_at <= u.due_at),
+        updates=len(scheduled),
+        on_time=sum(1 for u in scheduled if u.due_at is None or u.posted_at <= u.due_at),
         longest_silence=_longest_gap([incident.created_at, *touchpoints, end]),
         customers=len(customers),
         contacted=sum(1 for c in customers if c.contact_state != NOT_CONTACTED),

@@ -51,6 +51,7 @@ class Services:
         engine = ReminderEngine(settings, store, reminders, client_for, customer_store)
         updates = UpdateService(store, reminders, settings, engine.wake_at)
         customers = CustomerService(customer_store, settings, updates)
+        reports = ReportService(store, customer_store, closures, settings)
         closing = CloseService(
             store,
             closures,
@@ -59,6 +60,7 @@ class Services:
             settings,
             updates,
             customers,
+            reports,
             engine.wake_at,
         )
         return cls(
@@ -71,5 +73,5 @@ class Services:
             incidents=IncidentService(store, settings, updates),
             customers=customers,
             closing=closing,
-            reports=ReportService(store, customer_store, closures, settings),
+            reports=reports,
         )

@@ -143,7 +143,8 @@ class UpdateService:
         """Record the update, tell the channel and the customers, and reset the clock."""
         self._check_final(incident, kind)
         now = utcnow()
-        due = self.due_after(incident, now)
+        final = kind == RESOLVED
+        due = None if final else self.due_after(incident, now)
         await self.store.record_update(
             incident.id,
             NewUpdate(
@@ -153,11 +154,12 @@ class UpdateService:
                 kind=kind,
                 findings="; ".join(f.title for f in findings),
                 posted_anyway=bool(findings),
-                due_at=incident.next_update_due,
+                due_at=None if final else incident.next_update_due,
             ),
             due,
         )
-        await self.replan(incident, now)
+        if not final:
+            await self.replan(incident, now)
         fresh = await self.store.reload(incident.id)
         card = incident_card(fresh, self.settings.severities)
         count = len(await self.store.updates(incident.id))

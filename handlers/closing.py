@@ -73,7 +73,7 @@ def read_close_form(values: dict[str, Any]) -> NewClosure:
     f = CloseFields
 
     def element(block: str) -> dict[str, Any]:
-        return dict((values.get(block) or {}).get(f.ACTION) or {})
+        return dict((values.get(block) or {}).get(block) or {})
 
     def text(block: str) -> str:
         return str(element(block).get("value") or "").strip()

@@ -35,7 +35,7 @@ class CloseFields:
     PREVENTION: Final = "close_prevention"
     OWNER: Final = "close_follow_up_owner"
     DUE: Final = "close_follow_up_due"
-    ACTION: Final = "value"
+    """Each input's action id is its block id: action ids must be unique in a view."""
 
 
 @dataclass(frozen=True)
@@ -53,10 +53,10 @@ class ClosureView:
 
 def close_modal(card: IncidentCard, owner: str | None, due: date, metadata: str) -> dict[str, Any]:
     f = CloseFields
-    owner_element: Block = {"type": "users_select", "action_id": f.ACTION}
+    owner_element: Block = {"type": "users_select", "action_id": f.OWNER}
     if owner:
         owner_element["initial_user"] = owner
-    impact = multiline_input(f.ACTION)
+    impact = multiline_input(f.IMPACT)
     if card.impact_text:
         impact["initial_value"] = card.impact_text[:INPUT_MAX]
     return {
@@ -71,15 +71,15 @@ def close_modal(card: IncidentCard, owner: str | None, due: date, metadata: str)
             input_block(
                 f.ROOT_CAUSE,
                 "Root cause",
-                multiline_input(f.ACTION),
+                multiline_input(f.ROOT_CAUSE),
                 hint="Why it happened, in plain words a customer understands. No blame.",
             ),
-            input_block(f.RESOLUTION, "Resolution", multiline_input(f.ACTION), optional=True),
+            input_block(f.RESOLUTION, "Resolution", multiline_input(f.RESOLUTION), optional=True),
             input_block(f.IMPACT, "Customer impact summary", impact, optional=True),
             input_block(
                 f.AMENDS,
                 "What the customers get",
-                multiline_input(f.ACTION),
+                multiline_input(f.AMENDS),
                 optional=True,
                 hint="Credit, compensation or a gesture: generous amends earn trust back.",
             ),
@@ -87,12 +87,12 @@ def close_modal(card: IncidentCard, owner: str | None, due: date, metadata: str)
             input_block(
                 f.DUE,
                 "Follow-up due",
-                {"type": "datepicker", "action_id": f.ACTION, "initial_date": due.isoformat()},
+                {"type": "datepicker", "action_id": f.DUE, "initial_date": due.isoformat()},
             ),
             input_block(
                 f.PREVENTION,
                 "What stops it happening again",
-                multiline_input(f.ACTION),
+                multiline_input(f.PREVENTION),
                 optional=True,
             ),
         ],
@@ -123,7 +123,7 @@ def resolved_template(card: IncidentCard, closure: ClosureView) -> str:
     """The final customer update's first draft, from what the close recorded."""
     lines = [
         f"We're sorry for the trouble. The problem is resolved: {card.title}.",
-        f"What happened: {closure.impact_summary or card.impact_text or '[what customers saw]'}",
+        f"What happened: {closure.impact_summary or card.impact_text or card.title}",
         f"Why: {closure.root_cause}",
     ]
     if closure.prevention:

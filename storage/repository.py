@@ -230,7 +230,7 @@ class IncidentStore:
         return True, previous
 
     async def record_update(
-        self, incident_id: int, update_: NewUpdate, next_due: datetime
+        self, incident_id: int, update_: NewUpdate, next_due: datetime | None
     ) -> CustomerUpdate:
         """Store a customer update, move the incident's clock, and note it on the timeline."""
         async with self._sessions.begin() as session:

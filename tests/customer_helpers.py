@@ -30,9 +30,7 @@ async def declare_with(h: Harness, customers: str = "", user: str = ALICE) -> st
 
 def ephemerals_for(h: Harness, channel: str, user: str) -> list[dict[str, Any]]:
     """Private messages with blocks (checklists) that ``user`` sees in ``channel``."""
-    return [
-        m for m in h.double.ephemerals(channel) if m.get("to_user") == user and m.get("blocks")
-    ]
+    return [m for m in h.double.ephemerals(channel) if m.get("to_user") == user and m.get("blocks")]
 
 
 def latest_ephemeral(h: Harness, channel: str, user: str) -> dict[str, Any]:
@@ -65,14 +63,15 @@ def close_values(
     due: date | None = None,
 ) -> dict[str, dict[str, Any]]:
     due = due or date.today() + timedelta(days=3)
-    return {
-        "close_root_cause": {"value": root_cause},
-        "close_resolution": {"value": "We restored the previous configuration."},
-        "close_amends": {"value": "A 20% credit on this month's invoice."},
-        "close_prevention": {"value": "Configuration changes now go out to 1% of traffic first."},
-        "close_follow_up_owner": {"value": owner},
-        "close_follow_up_due": {"value": due.isoformat()},
+    given = {
+        "close_root_cause": root_cause,
+        "close_resolution": "We restored the previous configuration.",
+        "close_amends": "A 20% credit on this month's invoice.",
+        "close_prevention": "Configuration changes now go out to 1% of traffic first.",
+        "close_follow_up_owner": owner,
+        "close_follow_up_due": due.isoformat(),
     }
+    return {block: {block: value} for block, value in given.items()}
 
 
 def opened_view(h: Harness, callback_id: str) -> dict[str, Any]:

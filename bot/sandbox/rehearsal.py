@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.runtime import Runtime
 from bot.sandbox.driver import SlackDriver
+from bot.sandbox.rehearsal_close import close_and_follow_up, confirm_contacts
 from bot.sandbox.slack_double import SlackDouble
 from bot.sandbox.transcript import humanise, render_blocks
 from bot.settings import load_settings
@@ -100,6 +101,11 @@ class Rehearsal:
             print(f"   Amends pinned the incident header in #{self.channel(channel)}")
         elif method == "views.open":
             print(f"   a form opens: {response['view']['title']['text']}")
+        elif method == "files.completeUploadExternal":
+            names = ", ".join(f["name"] for f in response["files"])
+            print(f"   Amends attached {names} in #{self.channel(str(args.get('channel_id')))}")
+        elif method == "conversations.archive":
+            print(f"   Amends archived #{self.channel(channel)}")
         elif method in ("chat.postMessage", "chat.update"):
             self.print_message(method, channel, args)
 
@@ -208,7 +214,19 @@ async def play(r: Rehearsal, general: str) -> None:
         "/incident stauts monitoring  (a typo)",
         lambda: d.command("/incident", "stauts monitoring", user_id="UMARIA", channel_id=channel),
     )
+    await r.step(
+        "UMARIA",
+        channel,
+        "/incident customers add Acme Bank, Globex, Initech",
+        lambda: d.command(
+            "/incident",
+            "customers add Acme Bank, Globex, Initech",
+            user_id="UMARIA",
+            channel_id=channel,
+        ),
+    )
     await customer_updates(r, channel)
+    await close_and_follow_up(r, channel)
     await r.step(
         "UALICE",
         general,
@@ -250,12 +268,7 @@ async def customer_updates(r: Rehearsal, channel: str) -> None:
     await r.settle()
     reminder = reminder_in(r, channel)
     assert reminder is not None
-    await r.step(
-        "UMARIA",
-        channel,
-        "clicks “Customers contacted ✓” (she phoned the affected customers)",
-        lambda: d.click(reminder, "reminder_contacted", user_id="UMARIA"),
-    )
+    await confirm_contacts(r, channel, reminder)
 
 
 def reminder_in(r: Rehearsal, channel: str) -> dict[str, Any] | None:
