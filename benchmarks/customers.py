@@ -188,7 +188,7 @@ async def run(customers: int, database: str) -> None:
         small_turns = await bench.page_turns(small_channel, PAGE_TURNS)
         big_turns = await bench.page_turns(big_channel, PAGE_TURNS)
         print(
-            f"database: {database}; {customers} customers vs a {BASELINE}-customer baseline (two pages)"
+            f"database: {database}; {customers} customers vs a {BASELINE}-customer baseline"
         )
         print(f"page build in process {BASELINE:4d}: {ms(small_build)}")
         print(
