@@ -200,3 +200,28 @@ async def test_an_overdue_follow_up_escalates_to_the_lead(fast: Harness) -> None
 def _value(row: dict[str, object], answer: str) -> str:
     options = row["blocks"][0]["accessory"]["options"]  # type: ignore[index]
     return next(o["value"] for o in options if o["value"].split(":")[1] == answer)
+
+
+async def test_two_closes_at_once_resolve_once(fast: Harness) -> None:
+    h = fast
+    channel = await declare_with(h, "Acme")
+    alice_form = await open_close_form(h, channel, user=ALICE)
+    maria_form = await open_close_form(h, channel, user=MARIA)
+    replies = await asyncio.gather(
+        h.driver.submit_view(str(alice_form["id"]), close_values(), user_id=ALICE),
+        h.driver.submit_view(str(maria_form["id"]), close_values(), user_id=MARIA),
+    )
+    actions = sorted(str(r.json["response_action"]) for r in replies if r.json)
+    assert actions == ["errors", "update"]
+    refused = next(r.json for r in replies if r.json and r.json["response_action"] == "errors")
+    assert "already resolved" in json.dumps(refused) or "Someone changed" in json.dumps(refused)
+    incident = await h.store.by_number(TEAM, 1)
+    kinds = [e.kind for e in await h.store.timeline(incident.id)]
+    assert kinds.count("resolved") == 1
+    await h.double.wait_for(lambda: _posted(h, channel, "Customer follow-up"))
+    checklists = [
+        m
+        for m in h.double.messages(channel)
+        if "Customer follow-up —" in json.dumps(m, ensure_ascii=False)
+    ]
+    assert len(checklists) == 1

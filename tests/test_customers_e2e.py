@@ -7,8 +7,10 @@ import json
 import time
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from storage.models import CONTACTED
-from tests.conftest import ALICE, BOB, TEAM, Harness
+from tests.conftest import ALICE, BOB, TEAM, Harness, start_harness, stop_harness
 from tests.customer_helpers import (
     assert_within_limits,
     declare_with,
@@ -152,3 +154,55 @@ async def test_a_thousand_customers_page_within_limits_and_all_can_be_confirmed(
         f"{len(calls)} Web API calls and {responses} response_url posts for 25 pages, "
         "one single confirm and 'all remaining'"
     )
+
+
+async def test_customers_add_without_names_opens_a_form(harness: Harness) -> None:
+    h = harness
+    channel = await declare_with(h)
+    await h.driver.command("/incident", "customers add", user_id=ALICE, channel_id=channel)
+    form = await h.double.wait_for(
+        lambda: next(
+            (v for v in h.double.views.values() if v.get("callback_id") == "add_customers"), None
+        )
+    )
+    empty = await h.driver.submit_view(
+        form["id"], {"customers_names": {"names": " , "}}, user_id=ALICE
+    )
+    assert empty.json and "Name at least one customer" in empty.json["errors"]["customers_names"]
+    done = await h.driver.submit_view(
+        form["id"], {"customers_names": {"names": "Acme\nGlobex"}}, user_id=ALICE
+    )
+    assert done.status == 200 and not done.text
+    await h.double.wait_for(
+        lambda: any("Added 2" in m["text"] for m in h.double.ephemerals(channel))
+    )
+    incident = await h.store.by_number(TEAM, 1)
+    assert [c.name for c in incident.customers] == ["Acme", "Globex"]
+
+
+async def test_the_reminders_contacted_button_opens_the_checklist(engine: AsyncEngine) -> None:
+    h = await start_harness(
+        engine,
+        customer_update_cadence="SEV1=1s,SEV2=1s,SEV3=1s",
+        reminder_grace="1h",
+        reminder_sweep_seconds=0.5,
+    )
+    try:
+        channel = await declare_with(h, "Acme, Globex")
+        reminder = await h.double.wait_for(
+            lambda: next(
+                (m for m in h.double.messages(channel) if "reminder_contacted" in json.dumps(m)),
+                None,
+            )
+        )
+        await h.driver.click(reminder, "reminder_contacted", user_id=ALICE)
+        checklist = await h.double.wait_for(lambda: ephemerals_for(h, channel, ALICE))
+        assert "0 of 2 contacted" in json.dumps(checklist[-1]["blocks"])
+        await h.driver.click(checklist[-1], "contact_all", user_id=ALICE)
+        await h.double.wait_for(
+            lambda: "2 of 2 contacted" in json.dumps(latest_ephemeral(h, channel, ALICE))
+        )
+        incident = await h.store.by_number(TEAM, 1)
+        assert [u.kind for u in await h.store.updates(incident.id)] == ["contacted"]
+    finally:
+        await stop_harness(h)
