@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 
+from bot import logs
 from bot.settings import ConfigError, load_settings
 
 
@@ -22,10 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     sandbox.add_argument("--database-url", default=None, help="defaults to a temporary SQLite file")
     args = parser.parse_args(argv)
-    level = logging.INFO if args.command == "serve" else logging.WARNING
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if args.command == "serve":
         return _serve()
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
     from bot.sandbox.rehearsal import run_rehearsal
 
     return asyncio.run(run_rehearsal(database_url=args.database_url))
@@ -37,6 +37,7 @@ def _serve() -> int:
     except ConfigError as exc:
         print(f"amends: configuration error: {exc}", file=sys.stderr)
         return 2
+    logs.configure(settings.log_format, settings.log_level, settings.secrets)
     from bot.serve import serve
 
     asyncio.run(serve(settings))

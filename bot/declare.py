@@ -15,6 +15,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import logs
 from bot.cards import incident_card
 from bot.channel_names import channel_name
 from bot.errors import UserError
@@ -98,6 +99,7 @@ class DeclareFlow:
                 customers=request.customers,
             )
         )
+        logs.note(incident=incident.number)
         await self._open_channel(client, incident)
         incident.next_update_due = await self.updates.replan(incident)
         warnings = await self._set_up_channel(client, incident)

@@ -11,6 +11,7 @@ import logging
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import logs
 from bot.cards import incident_card, refresh_header
 from bot.declare import check_severity
 from bot.errors import UserError
@@ -54,12 +55,14 @@ class IncidentService:
         incident = await self.store.by_channel(team_id, channel_id)
         if incident is None:
             raise UserError(NOT_AN_INCIDENT_CHANNEL.format(sub=subcommand))
+        logs.note(incident=incident.number)
         return incident
 
     async def by_number(self, team_id: str, number: int) -> Incident:
         incident = await self.store.by_number(team_id, number)
         if incident is None or incident.channel_id is None:
             raise UserError(f"There is no incident INC-{number} in this workspace.")
+        logs.note(incident=incident.number)
         return incident
 
     async def list_open(self, team_id: str) -> tuple[list[IncidentCard], int]:

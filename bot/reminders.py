@@ -23,8 +23,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import logs
 from bot.cards import incident_card
 from bot.follow_up import send_follow_up_reminder
+from bot.metrics import Metrics
 from bot.policy import ACTIVE_STATUSES, Status, comms_owner
 from bot.settings import Settings
 from bot.slack_calls import slack_error
@@ -89,7 +91,9 @@ class ReminderEngine:
         reminders: ReminderStore,
         client_for: ClientFor,
         customers: CustomerStore,
+        metrics: Metrics,
     ) -> None:
+        self.metrics = metrics
         self.settings = settings
         self.incidents = incidents
         self.reminders = reminders
@@ -192,11 +196,18 @@ class ReminderEngine:
     # -- delivery --------------------------------------------------------------------------
 
     async def _deliver_guarded(self, reminder: Reminder) -> None:
+        self.metrics.reminders_due.inc()
+        known = {"team": reminder.team_id, "reminder": reminder.kind, "status": reminder.stage}
         async with self._slots:
-            try:
-                await self.deliver(reminder)
-            except Exception as exc:
-                await self._retry_later(reminder, exc)
+            with logs.scope(**known) as fields:
+                outcome = "sent"
+                try:
+                    await self.deliver(reminder)
+                except Exception as exc:
+                    outcome = "retry"
+                    await self._retry_later(reminder, exc)
+                fields["outcome"] = outcome
+                log.info("reminder %s %s", reminder.kind, outcome, extra=fields)
 
     async def _retry_later(self, reminder: Reminder, exc: Exception) -> None:
         error = slack_error(exc) if isinstance(exc, SlackApiError) else repr(exc)
@@ -223,6 +234,7 @@ class ReminderEngine:
         if incident.paused:
             await self.reminders.set_state(reminder.incident_id, PAUSED)
             return
+        logs.note(incident=incident.number)
         client = await self.client_for(reminder.team_id)
         card = incident_card(incident, self.settings.severities)
         owner, note = await self._owner(client, card)
@@ -247,6 +259,7 @@ class ReminderEngine:
             await self._withdraw(client, card, ts)
             return
         self.lateness.append((now - reminder.due_at).total_seconds())
+        self.metrics.reminder_sent(self.lateness[-1])
         await self.incidents.add_event(incident.id, owner, f"reminder_{reminder.stage}", "")
         self.wake_at(next_due)
 
@@ -258,6 +271,7 @@ class ReminderEngine:
         if incident is None or closure is None or incident.status != "resolved" or not remaining:
             await self.reminders.set_state(reminder.incident_id, CANCELLED, kind=FOLLOW_UP)
             return
+        logs.note(incident=incident.number)
         client = await self.client_for(reminder.team_id)
         card = incident_card(incident, self.settings.severities)
         now = utcnow()

@@ -11,9 +11,11 @@ from slack_bolt.async_app import AsyncApp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import build_app, slack_client
+from bot.metrics import Metrics
 from bot.net import start_site
 from bot.services import Services
 from bot.settings import Settings
+from bot.web import Observability
 from storage.db import create_engine, migrate
 from storage.models import utcnow
 from storage.repository import IncidentStore
@@ -33,6 +35,7 @@ class Runtime:
     engine: AsyncEngine
     services: Services
     app: AsyncApp
+    metrics: Metrics
     runner: web.AppRunner | None = None
     port: int | None = None
 
@@ -45,20 +48,29 @@ class Runtime:
         swept = await store.discard_unopened(utcnow() - UNOPENED_GRACE)
         if swept:
             log.warning("removed %d incident(s) whose declare never got a channel", swept)
-        client = slack_client(settings)
-        services = Services.build(settings, store, client)
+        metrics = Metrics()
+        client = slack_client(settings, metrics)
+        services = Services.build(settings, store, client, metrics)
         services.engine.start()
-        return cls(settings, engine, services, build_app(settings, services, client))
+        app = build_app(settings, services, client)
+        return cls(settings, engine, services, app, metrics)
 
-    async def serve_http(self, host: str = "0.0.0.0", port: int | None = None) -> int:
-        """Serve Slack's requests on ``/slack/events``; returns the bound port."""
-        web_app = self.app.web_app(path=EVENTS_PATH)
+    async def serve_http(
+        self, host: str = "0.0.0.0", port: int | None = None, *, events: bool = True
+    ) -> int:
+        """Serve Slack's requests on ``/slack/events`` (unless ``events`` is false, as in
+        Socket Mode) beside ``/healthz`` and ``/metrics``; returns the bound port."""
+        web_app = self.app.web_app(path=EVENTS_PATH) if events else web.Application()
+        observability = Observability(
+            self.metrics, self.services.store, lambda: self.services.engine.running
+        )
+        observability.install(web_app, EVENTS_PATH if events else None)
         self.runner = web.AppRunner(web_app, access_log=None)
         await self.runner.setup()
         self.port = await start_site(
             self.runner, host, self.settings.port if port is None else port
         )
-        log.info("listening on %s:%s%s", host, self.port, EVENTS_PATH)
+        log.info("listening on %s:%s", host, self.port)
         return self.port
 
     @property

@@ -14,6 +14,7 @@ from bot.closing import CloseService
 from bot.customers import CustomerService
 from bot.declare import DeclareFlow
 from bot.incidents import IncidentService
+from bot.metrics import Metrics
 from bot.reminders import ReminderEngine
 from bot.report import ReportService
 from bot.settings import Settings
@@ -39,7 +40,9 @@ class Services:
     reports: ReportService
 
     @classmethod
-    def build(cls, settings: Settings, store: IncidentStore, client: AsyncWebClient) -> Services:
+    def build(
+        cls, settings: Settings, store: IncidentStore, client: AsyncWebClient, metrics: Metrics
+    ) -> Services:
         reminders = ReminderStore(store.engine)
 
         async def client_for(team_id: str) -> AsyncWebClient:
@@ -48,7 +51,7 @@ class Services:
 
         customer_store = CustomerStore(store.engine)
         closures = ClosureStore(store.engine)
-        engine = ReminderEngine(settings, store, reminders, client_for, customer_store)
+        engine = ReminderEngine(settings, store, reminders, client_for, customer_store, metrics)
         updates = UpdateService(store, reminders, settings, engine.wake_at)
         customers = CustomerService(customer_store, settings, updates)
         reports = ReportService(store, customer_store, closures, settings)

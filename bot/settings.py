@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     archive_on_close: bool = False
     follow_up_days: int = Field(default=7, ge=0, le=365)
     follow_up_reminder: Annotated[timedelta, NoDecode] = timedelta(hours=24)
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -144,6 +146,16 @@ class Settings(BaseSettings):
             raise ValueError(f"{bad[0]!r} is not a Slack user id like U012ABCDEF")
         return ids
 
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
     @field_validator("broadcast_channel", "customer_channel")
     @classmethod
     def _channel_shape(cls, value: str | None) -> str | None:
@@ -168,6 +180,11 @@ class Settings(BaseSettings):
     @property
     def socket_mode(self) -> bool:
         return self.slack_app_token is not None
+
+    @property
+    def secrets(self) -> tuple[str | None, ...]:
+        """Values that must never be written to a log or shown in an error."""
+        return (self.slack_bot_token, self.slack_signing_secret, self.slack_app_token)
 
 
 def load_settings(**overrides: object) -> Settings:

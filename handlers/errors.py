@@ -10,23 +10,34 @@ from __future__ import annotations
 import functools
 import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import logs
 from bot.errors import UserError
 from handlers.replies import tell
+from storage.db import database_unavailable
 
 log = logging.getLogger("amends.errors")
+requests_log = logging.getLogger("amends.requests")
 
 Listener = Callable[..., Awaitable[None]]
+DATABASE_AWAY = (
+    "Amends can't reach its database for a moment, so nothing was changed. "
+    "Please try again in a minute."
+)
 
 
 def message_for(error: Exception) -> str:
     if isinstance(error, UserError):
         return error.message
+    if database_unavailable(error):
+        log.warning("database unavailable: %r", error)
+        return DATABASE_AWAY
     reference = secrets.token_hex(4)
     log.error("unexpected error (ref %s)", reference, exc_info=error)
     return (
@@ -51,15 +62,41 @@ def guarded(listener: Listener) -> Listener:
 
     @functools.wraps(listener)
     async def run(**kwargs: Any) -> None:
-        try:
-            await listener(**kwargs)
-        except Exception as exc:
-            ack = kwargs["ack"]
-            if getattr(ack, "response", None) is None:
-                await ack()
-            await report(exc, kwargs["body"], kwargs["client"])
+        body = kwargs["body"]
+        started = time.perf_counter()
+        with logs.scope(**request_fields(body)) as fields:
+            outcome = "ok"
+            try:
+                await listener(**kwargs)
+            except Exception as exc:
+                outcome = "refused" if isinstance(exc, UserError) else "failed"
+                ack = kwargs["ack"]
+                if getattr(ack, "response", None) is None:
+                    await ack()
+                await report(exc, body, kwargs["client"])
+            fields.update(outcome=outcome, ms=round((time.perf_counter() - started) * 1000, 1))
+            requests_log.info("%s %s", fields.get("kind"), outcome, extra=fields)
 
     return run
+
+
+def request_fields(body: dict[str, Any]) -> dict[str, object]:
+    """Who asked what, from any Slack request body: workspace, user and kind."""
+    team = (body.get("team") or {}).get("id") if isinstance(body.get("team"), dict) else None
+    user = body.get("user")
+    actions = body.get("actions") or [{}]
+    view = body.get("view") if isinstance(body.get("view"), dict) else {}
+    kind = (
+        body.get("command")
+        or (actions[0].get("action_id") if isinstance(actions[0], dict) else None)
+        or (view or {}).get("callback_id")
+        or body.get("type")
+    )
+    return {
+        "team": team or body.get("team_id") or (user or {}).get("team_id"),
+        "user": (user or {}).get("id") if isinstance(user, dict) else body.get("user_id"),
+        "kind": str(kind or "unknown"),
+    }
 
 
 async def handle_error(

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import traceback
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, event
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+CONNECT_TIMEOUT_SECONDS = 5
 
 
 def create_engine(url: str, *, search_path: str | None = None) -> AsyncEngine:
@@ -20,7 +23,10 @@ def create_engine(url: str, *, search_path: str | None = None) -> AsyncEngine:
     if url.startswith("sqlite"):
         connect_args["timeout"] = 30
         kwargs.pop("pool_pre_ping")
-    elif search_path:
+    else:
+        # A database that is away must fail a request fast, not after asyncpg's 60 s.
+        connect_args["timeout"] = CONNECT_TIMEOUT_SECONDS
+    if search_path:
         connect_args["server_settings"] = {"search_path": search_path}
     engine = create_async_engine(url, connect_args=connect_args, **kwargs)
     if url.startswith("sqlite"):
@@ -48,3 +54,39 @@ async def migrate(engine: AsyncEngine) -> None:
     """Bring the schema to the newest revision (idempotent; runs on every start)."""
     async with engine.begin() as connection:
         await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), "head"))
+
+
+_UNAVAILABLE_NAMES = frozenset(
+    {
+        "CannotConnectNowError",
+        "ConnectionDoesNotExistError",
+        "ConnectionFailureError",
+        "AdminShutdownError",
+        "InterfaceError",
+    }
+)
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` means the database could not be reached (restart, network), as
+    opposed to a bug: such a failure changed nothing and is worth trying again."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, (OperationalError, InterfaceError)):
+            return True
+        if type(current).__name__ in _UNAVAILABLE_NAMES:
+            return True
+        if isinstance(current, (OSError, TimeoutError)) and _raised_in_sqlalchemy(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _raised_in_sqlalchemy(error: BaseException) -> bool:
+    """A refused connection reaches us unwrapped; its traceback says it was the pool's."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return any("/sqlalchemy/" in frame.filename.replace("\\", "/") for frame in frames)

@@ -180,6 +180,19 @@ class IncidentStore:
             )
             return list(rows), int(total or 0)
 
+    async def count_open(self, statuses: Sequence[str]) -> int:
+        """Incidents in ``statuses`` across every workspace (for the metrics gauge)."""
+        async with self._sessions() as session:
+            total = await session.scalar(
+                select(func.count()).select_from(Incident).where(Incident.status.in_(statuses))
+            )
+            return int(total or 0)
+
+    async def ping(self) -> None:
+        """Raise unless the database answers a trivial query."""
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
     async def change_field(
         self, incident_id: int, field: str, expected: str, new: str, actor_id: str
     ) -> bool:

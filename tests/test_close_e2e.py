@@ -121,7 +121,7 @@ async def test_resolve_stops_updates_follows_every_customer_up_and_closes(fast: 
     checklist = follow_up_checklist(h, channel)
     assert_within_limits(checklist["blocks"])  # type: ignore[arg-type]
     acme = row_of(checklist, "Acme")  # type: ignore[arg-type]
-    await asyncio.gather(
+    clicks = await asyncio.gather(
         h.driver.click(
             acme, row_action(acme), user_id=ALICE, selected_option_value=_value(acme, "satisfied")
         ),
@@ -129,6 +129,8 @@ async def test_resolve_stops_updates_follows_every_customer_up_and_closes(fast: 
             acme, row_action(acme), user_id=BOB, selected_option_value=_value(acme, "no_answer")
         ),
     )
+    # The clicks are acknowledged before they are applied: wait for both to be answered.
+    await h.double.wait_for(lambda: all(h.double.responses_for(c.response_url) for c in clicks))
     incident = await h.store.by_number(TEAM, 1)
     timeline = await h.store.timeline(incident.id)
     assert len([e for e in timeline if e.kind == "customer_followed_up"]) == 1

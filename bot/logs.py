@@ -1,0 +1,99 @@
+"""Logging: one line per request and per reminder, as text or JSON, never with a secret.
+
+A request (or a reminder delivery) opens a :func:`scope`; whatever code learns along the
+way (workspace, incident number) it adds with :func:`note`, and the scope's closing line
+carries it. Every line passes through :class:`Redactor`, which masks Slack tokens by
+shape and the configured secrets by value, in the message and in tracebacks alike.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, TextIO
+
+_fields: ContextVar[dict[str, object] | None] = ContextVar("amends_log_fields", default=None)
+
+TOKEN_SHAPE = re.compile(r"\b(xox[abeoprs]|xapp|xoxe\.xox[bp])-[A-Za-z0-9-]+")
+MASK = "[redacted]"
+FIELD_NAMES = ("team", "incident", "kind", "user", "outcome", "ms", "reminder", "status")
+
+
+def note(**fields: object) -> None:
+    """Add facts to the current request's log line (no-op outside a scope)."""
+    current = _fields.get()
+    if current is not None:
+        current.update({k: v for k, v in fields.items() if v is not None})
+
+
+@contextmanager
+def scope(**fields: object) -> Iterator[dict[str, object]]:
+    """Collect the fields of one request's or one reminder's log line."""
+    collected: dict[str, object] = {k: v for k, v in fields.items() if v is not None}
+    token = _fields.set(collected)
+    try:
+        yield collected
+    finally:
+        _fields.reset(token)
+
+
+class Redactor:
+    """Masks token-shaped strings and the given secret values."""
+
+    def __init__(self, secrets: Iterable[str | None] = ()) -> None:
+        self.secrets = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        text = TOKEN_SHAPE.sub(MASK, text)
+        for secret in self.secrets:
+            text = text.replace(secret, MASK)
+        return text
+
+
+class TextFormatter(logging.Formatter):
+    def __init__(self, redact: Redactor) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s")
+        self.redact = redact
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        extra = " ".join(f"{k}={record.__dict__[k]}" for k in FIELD_NAMES if k in record.__dict__)
+        return self.redact(f"{line} {extra}" if extra else line)
+
+
+class JsonFormatter(logging.Formatter):
+    def __init__(self, redact: Redactor) -> None:
+        super().__init__()
+        self.redact = redact
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        entry.update({k: record.__dict__[k] for k in FIELD_NAMES if k in record.__dict__})
+        if record.exc_info:
+            entry["error"] = self.formatException(record.exc_info)
+        return self.redact(json.dumps(entry, ensure_ascii=False, default=str))
+
+
+def configure(
+    fmt: str, level: str, secrets: Iterable[str | None], stream: TextIO | None = None
+) -> logging.Handler:
+    """Send all logging to ``stream`` (stderr) in ``fmt`` ("text" or "json")."""
+    redact = Redactor(secrets)
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter(redact) if fmt == "json" else TextFormatter(redact))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    return handler

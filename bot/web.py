@@ -1,0 +1,117 @@
+"""The bot's HTTP surface beside Slack's events: ``/healthz``, ``/metrics``, request counts.
+
+Kept apart from Bolt's routes so Socket Mode can serve the same health and metrics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable
+from urllib.parse import parse_qs
+
+from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
+
+from bot.metrics import Metrics
+from bot.policy import OPEN_STATUSES
+from storage.repository import IncidentStore
+
+log = logging.getLogger("amends.http")
+
+HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
+HEALTH_TIMEOUT_SECONDS = 2.0
+
+INTERACTIVE_KINDS = frozenset(
+    {
+        "block_actions",
+        "view_submission",
+        "view_closed",
+        "shortcut",
+        "message_action",
+        "block_suggestion",
+        "interactive_message",
+    }
+)
+"""Known payload types; anything else is counted as ``other`` to bound the label values."""
+
+
+
+
+class Observability:
+    """Health and metrics endpoints for one running bot."""
+
+    def __init__(
+        self, metrics: Metrics, store: IncidentStore, scheduler_alive: Callable[[], bool]
+    ) -> None:
+        self.metrics = metrics
+        self.store = store
+        self.scheduler_alive = scheduler_alive
+
+    def install(self, app: web.Application, events_path: str | None) -> None:
+        app.router.add_get(HEALTH_PATH, self.health)
+        app.router.add_get(METRICS_PATH, self.exposition)
+        if events_path is not None:
+            app.middlewares.append(self._counting(events_path))
+
+    async def health(self, request: web.Request) -> web.Response:
+        """200 when the database answers and the reminder scheduler runs, else 503."""
+        checks = {"database": "ok", "scheduler": "ok" if self.scheduler_alive() else "stopped"}
+        try:
+            await asyncio.wait_for(self.store.ping(), HEALTH_TIMEOUT_SECONDS)
+        except Exception as exc:
+            checks["database"] = f"unreachable: {type(exc).__name__}"
+        healthy = all(value == "ok" for value in checks.values())
+        return web.json_response({"ok": healthy, **checks}, status=200 if healthy else 503)
+
+    async def exposition(self, request: web.Request) -> web.Response:
+        try:
+            count = await asyncio.wait_for(
+                self.store.count_open([s.value for s in OPEN_STATUSES]), HEALTH_TIMEOUT_SECONDS
+            )
+            self.metrics.open_incidents.set(count)
+        except Exception as exc:
+            log.warning("metrics: could not count open incidents: %r", exc)
+        return web.Response(
+            body=self.metrics.exposition(),
+            headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"},
+        )
+
+    def _counting(self, events_path: str) -> Middleware:
+        metrics = self.metrics
+
+        @web.middleware
+        async def count(request: web.Request, handler: Handler) -> web.StreamResponse:
+            if request.path != events_path:
+                return await handler(request)
+            started = time.perf_counter()
+            kind = request_kind(await request.read())
+            response = await handler(request)
+            metrics.ack_seconds.observe(time.perf_counter() - started)
+            metrics.requests.labels(kind, str(response.status)).inc()
+            if response.status != 200:
+                log.warning("refused %s request with HTTP %s", kind, response.status)
+            return response
+
+        return count
+
+
+def request_kind(body: bytes) -> str:
+    """``command``, the interactive payload's type, or ``unknown`` (never raises)."""
+    try:
+        form = parse_qs(body.decode("utf-8", "replace"), max_num_fields=100)
+    except ValueError:
+        return "unknown"
+    if "command" in form:
+        return "command"
+    payload = form.get("payload")
+    if payload:
+        try:
+            kind = json.loads(payload[0]).get("type")
+        except (ValueError, AttributeError):
+            return "unknown"
+        return kind if kind in INTERACTIVE_KINDS else "other"
+    return "event" if body.startswith(b"{") else "unknown"

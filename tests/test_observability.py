@@ -1,0 +1,154 @@
+"""/healthz, /metrics and the structured request log, driven through the real app."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+import sys
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.logs import JsonFormatter, Redactor, TextFormatter
+from tests.conftest import ALICE, SIGNING_SECRET, Harness, start_harness, stop_harness
+from tests.helpers import created_channel
+
+FAST = {
+    "customer_update_cadence": "SEV1=1s,SEV2=3s,SEV3=6s",
+    "reminder_grace": "30s",
+    "reminder_sweep_seconds": 0.5,
+}
+
+
+@pytest.fixture
+async def fast(engine: AsyncEngine) -> AsyncIterator[Harness]:
+    h = await start_harness(engine, **FAST)
+    yield h
+    await stop_harness(h)
+
+
+async def get(h: Harness, path: str) -> tuple[int, str]:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"http://127.0.0.1:{h.runtime.port}{path}") as response,
+    ):
+        return response.status, await response.text()
+
+
+def sample(exposition: str, name: str, **labels: str) -> float:
+    """The value of one sample in Prometheus text format (0 when absent)."""
+    for line in exposition.splitlines():
+        if line.startswith("#") or not line.startswith(name):
+            continue
+        metric, _, value = line.rpartition(" ")
+        found = dict(re.findall(r'(\w+)="([^"]*)"', metric))
+        if metric.split("{")[0] == name and found == labels:
+            return float(value)
+    return 0.0
+
+
+async def declare(h: Harness, severity: str = "SEV2") -> str:
+    await h.driver.command(
+        "/incident", f"declare Checkout down {severity}", user_id=ALICE, channel_id=h.general
+    )
+    await h.double.wait_for(lambda: h.double.ok_calls_to("pins.add"))
+    channel = str(created_channel(h)["id"])
+    await h.driver.command("/incident", f"severity {severity}", user_id=ALICE, channel_id=channel)
+    return channel
+
+
+async def test_healthz_reports_database_and_scheduler(harness: Harness) -> None:
+    status, body = await get(harness, "/healthz")
+    assert status == 200
+    assert json.loads(body) == {"ok": True, "database": "ok", "scheduler": "ok"}
+
+    harness.runtime.services.engine.stop()
+    status, body = await get(harness, "/healthz")
+    assert status == 503 and json.loads(body)["scheduler"] == "stopped"
+
+
+async def test_metrics_count_requests_slack_calls_errors_reminders_and_incidents(
+    fast: Harness,
+) -> None:
+    h = fast
+    channel = await declare(h, "SEV1")
+    h.double.fail_next("users.info", error="user_not_found")
+    await h.driver.command("/incident", "role tech <@UNOBODY>", user_id=ALICE, channel_id=channel)
+    await h.double.wait_for(lambda: len(h.double.calls_to("users.info")) >= 1)
+    await h.double.wait_for(lambda: h.runtime.services.engine.lateness, timeout=10)
+
+    status, text = await get(h, "/metrics")
+    assert status == 200
+    assert sample(text, "amends_requests_total", kind="command", status="200") >= 3
+    assert sample(text, "amends_ack_seconds_count") >= 3
+    assert sample(text, "amends_slack_calls_total", method="conversations.create", outcome="ok")
+    assert sample(text, "amends_slack_errors_total", method="users.info", error="user_not_found")
+    assert sample(text, "amends_reminders_due_total") >= 1
+    assert sample(text, "amends_reminders_sent_total") >= 1
+    assert sample(text, "amends_reminders_late_total") == 0
+    assert sample(text, "amends_open_incidents") == 1
+
+    bad = await h.driver.post_raw(b"command=%2Fincident", {"X-Slack-Signature": "v0=bad"})
+    assert bad.status == 401
+    _, text = await get(h, "/metrics")
+    assert sample(text, "amends_requests_total", kind="command", status="401") == 1
+
+
+async def test_request_log_lines_carry_workspace_and_incident_and_no_secret(
+    harness: Harness,
+) -> None:
+    h = harness
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter(Redactor(h.runtime.settings.secrets)))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    level = root.level
+    root.setLevel(logging.INFO)
+    try:
+        channel = await declare(h)
+        h.double.fail_next("chat.update", http_status=500, times=10)
+        await h.driver.command("/incident", "status identified", user_id=ALICE, channel_id=channel)
+        await h.double.wait_for(lambda: stream.getvalue().count('"amends.requests"') >= 3)
+        logging.getLogger("amends.test").error("leak %s", h.runtime.settings.slack_bot_token)
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    requests = [entry for entry in lines if entry["logger"] == "amends.requests"]
+    assert {e["outcome"] for e in requests} >= {"ok", "refused", "failed"}
+    for entry in requests:
+        assert entry["team"] == h.double.workspace().team_id and entry["incident"] == 1
+        assert entry["user"] == ALICE and entry["kind"] == "/incident" and entry["ms"] >= 0
+    output = stream.getvalue()
+    assert h.runtime.settings.slack_bot_token not in output
+    assert SIGNING_SECRET not in output
+    assert "[redacted]" in output
+
+
+def test_formatters_mask_tokens_by_shape_and_secrets_by_value() -> None:
+    redact = Redactor(["s3cret-signing"])
+    record = logging.LogRecord(
+        "amends",
+        logging.ERROR,
+        __file__,
+        1,
+        "token %s secret %s",
+        ("xoxb-123-abc", "s3cret-signing"),
+        None,
+    )
+    record.__dict__["incident"] = 7
+    for formatter in (TextFormatter(redact), JsonFormatter(redact)):
+        line = formatter.format(record)
+        assert "xoxb-123-abc" not in line and "s3cret-signing" not in line
+        assert line.count("[redacted]") == 2 and "7" in line
+    try:
+        raise RuntimeError("Authorization: Bearer xapp-1-A0-secretpart")
+    except RuntimeError:
+        record.exc_info = sys.exc_info()
+    assert "secretpart" not in JsonFormatter(redact).format(record)
