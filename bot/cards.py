@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.outbox import Outbox
 from bot.policy import Status, next_statuses
 from messages.closing import ClosureView
 from messages.header import channel_topic, incident_header, incident_header_text
@@ -49,17 +50,39 @@ def closure_view(closure: Closure) -> ClosureView:
 
 
 async def refresh_header(
-    client: AsyncWebClient, incident: Incident, severities: tuple[str, ...], *, topic: bool = False
+    outbox: Outbox,
+    client: AsyncWebClient,
+    incident: Incident,
+    severities: tuple[str, ...],
+    *,
+    topic: bool = False,
 ) -> None:
-    """Edit the pinned header (and optionally the topic) in place to show ``incident``."""
+    """Edit the pinned header (and optionally the topic) in place to show ``incident``.
+
+    Only the newest state matters, so an edit parked while Slack is away replaces any
+    older parked edit of the same header.
+    """
     if not incident.channel_id or not incident.header_ts:
         return
     card = incident_card(incident, severities)
-    await client.chat_update(
+    await outbox.call(
+        client,
+        incident.team_id,
+        "chat.update",
+        what="the incident header",
+        key=f"header:{incident.id}",
         channel=incident.channel_id,
         ts=incident.header_ts,
         text=incident_header_text(card),
         blocks=incident_header(card),
     )
     if topic:
-        await client.conversations_setTopic(channel=incident.channel_id, topic=channel_topic(card))
+        await outbox.call(
+            client,
+            incident.team_id,
+            "conversations.setTopic",
+            what="the channel topic",
+            key=f"topic:{incident.id}",
+            channel=incident.channel_id,
+            topic=channel_topic(card),
+        )

@@ -133,7 +133,9 @@ class CloseService:
         due = utcnow() + self.settings.follow_up_reminder
         await self.reminders.schedule(incident.id, incident.team_id, due, kind=FOLLOW_UP_REMINDER)
         self.waker(due)
-        await refresh_header(client, incident, self.settings.severities, topic=True)
+        await refresh_header(
+            self.updates.outbox, client, incident, self.settings.severities, topic=True
+        )
 
     async def record_follow_up(
         self,
@@ -178,10 +180,17 @@ class CloseService:
         fresh = await self.store.reload(incident.id)
         card = incident_card(fresh, self.settings.severities)
         archive = self.settings.archive_on_close
-        await client.chat_postMessage(
-            channel=str(fresh.channel_id), text=closed_text(card, archive)
+        await self.updates.outbox.call(
+            client,
+            fresh.team_id,
+            "chat.postMessage",
+            what="the closing note",
+            channel=str(fresh.channel_id),
+            text=closed_text(card, archive),
         )
-        await refresh_header(client, fresh, self.settings.severities, topic=True)
+        await refresh_header(
+            self.updates.outbox, client, fresh, self.settings.severities, topic=True
+        )
         if archive:
             await self._report_then_archive(client, fresh)
 
@@ -213,13 +222,21 @@ class CloseService:
             await self._unarchive(client, incident)
         fresh = await self.store.reload(incident.id)
         await self.updates.replan(fresh, utcnow())
-        await client.chat_postMessage(
+        await self.updates.outbox.call(
+            client,
+            fresh.team_id,
+            "chat.postMessage",
+            what="the reopening note",
             channel=str(fresh.channel_id),
             text=f"{mention(actor)} reopened INC-{fresh.number}: {reason}\n"
             "Customer-update reminders run again.",
         )
         await refresh_header(
-            client, await self.store.reload(incident.id), self.settings.severities, topic=True
+            self.updates.outbox,
+            client,
+            await self.store.reload(incident.id),
+            self.settings.severities,
+            topic=True,
         )
 
     async def _unarchive(self, client: AsyncWebClient, incident: Incident) -> None:

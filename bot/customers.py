@@ -178,7 +178,7 @@ class CustomerService:
 
     async def _refresh(self, client: AsyncWebClient, incident: Incident) -> None:
         fresh = await self.updates.store.reload(incident.id)
-        await refresh_header(client, fresh, self.settings.severities)
+        await refresh_header(self.updates.outbox, client, fresh, self.settings.severities)
 
 
 def added_text(added: Sequence[str], already: Sequence[str]) -> str:

@@ -46,6 +46,7 @@ class IncidentService:
     (e.g. nothing changed); a change itself is announced in the incident channel."""
 
     def __init__(self, store: IncidentStore, settings: Settings, updates: UpdateService) -> None:
+        self.outbox = updates.outbox
         self.store = store
         self.settings = settings
         self.updates = updates
@@ -121,12 +122,19 @@ class IncidentService:
         self, client: AsyncWebClient, incident_id: int, *, topic: bool = False
     ) -> None:
         fresh = await self.store.reload(incident_id)
-        await refresh_header(client, fresh, self.settings.severities, topic=topic)
+        await refresh_header(self.outbox, client, fresh, self.settings.severities, topic=topic)
 
     async def _announce_and_refresh(
         self, client: AsyncWebClient, incident: Incident, text: str, *, topic: bool = False
     ) -> None:
-        await client.chat_postMessage(channel=str(incident.channel_id), text=text)
+        await self.outbox.call(
+            client,
+            incident.team_id,
+            "chat.postMessage",
+            what="the announcement in the incident channel",
+            channel=str(incident.channel_id),
+            text=text,
+        )
         await self.refresh_header(client, incident.id, topic=topic)
 
     async def _invite(self, client: AsyncWebClient, incident: Incident, user_id: str) -> None:

@@ -39,6 +39,7 @@ from messages.updates import (
     reminder_token,
 )
 from storage.customers import CustomerStore
+from storage.db import database_unavailable
 from storage.models import Incident, Reminder, utcnow
 from storage.reminders import CANCELLED, FOLLOW_UP, PAUSED, ReminderStore
 from storage.repository import IncidentStore
@@ -152,7 +153,15 @@ class ReminderEngine:
 
     async def sweep(self) -> None:
         """Deliver what is due; stay awake while more falls due within ``NEAR``, then sleep
-        until the next due time."""
+        until the next due time. A database outage skips the round (the next sweep retries)."""
+        try:
+            await self._sweep()
+        except Exception as exc:
+            if not database_unavailable(exc):
+                raise
+            log.warning("reminder sweep skipped: database unavailable (%r)", exc)
+
+    async def _sweep(self) -> None:
         if self._lock.locked():
             self._poke.set()
             return
@@ -205,7 +214,13 @@ class ReminderEngine:
                     await self.deliver(reminder)
                 except Exception as exc:
                     outcome = "retry"
-                    await self._retry_later(reminder, exc)
+                    try:
+                        await self._retry_later(reminder, exc)
+                    except Exception as lost:
+                        # The database is away too: the lease runs out, a sweep takes the
+                        # reminder again, and _already_posted keeps it from posting twice.
+                        outcome = "retry-after-lease"
+                        log.warning("reminder %s: could not release it: %r", reminder.id, lost)
                 fields["outcome"] = outcome
                 log.info("reminder %s %s", reminder.kind, outcome, extra=fields)
 

@@ -52,6 +52,7 @@ class Runtime:
         client = slack_client(settings, metrics)
         services = Services.build(settings, store, client, metrics)
         services.engine.start()
+        services.updates.outbox.start()
         app = build_app(settings, services, client)
         return cls(settings, engine, services, app, metrics)
 
@@ -78,6 +79,7 @@ class Runtime:
         return f"http://127.0.0.1:{self.port}{EVENTS_PATH}"
 
     async def stop(self) -> None:
+        await self.services.updates.outbox.stop()
         self.services.engine.stop()
         await self.services.engine.drain()
         if self.runner is not None:

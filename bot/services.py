@@ -15,6 +15,7 @@ from bot.customers import CustomerService
 from bot.declare import DeclareFlow
 from bot.incidents import IncidentService
 from bot.metrics import Metrics
+from bot.outbox import Outbox
 from bot.reminders import ReminderEngine
 from bot.report import ReportService
 from bot.settings import Settings
@@ -22,6 +23,7 @@ from bot.updates import UpdateService
 from storage.closures import ClosureStore
 from storage.customers import CustomerStore
 from storage.models import Incident as Incident
+from storage.outbox import OutboxStore
 from storage.reminders import ReminderStore
 from storage.repository import IncidentStore
 
@@ -52,7 +54,10 @@ class Services:
         customer_store = CustomerStore(store.engine)
         closures = ClosureStore(store.engine)
         engine = ReminderEngine(settings, store, reminders, client_for, customer_store, metrics)
-        updates = UpdateService(store, reminders, settings, engine.wake_at)
+        outbox = Outbox(
+            OutboxStore(store.engine), client_for, metrics, settings.outbox_retry_seconds
+        )
+        updates = UpdateService(store, reminders, settings, engine.wake_at, outbox)
         customers = CustomerService(customer_store, settings, updates)
         reports = ReportService(store, customer_store, closures, settings)
         closing = CloseService(

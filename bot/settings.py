@@ -77,7 +77,8 @@ class Settings(BaseSettings):
     slack_app_token: str | None = None
     slack_api_url: str = DEFAULT_SLACK_API_URL
     database_url: str = DEFAULT_DATABASE_URL
-    port: int = Field(default=3000, ge=1, le=65535)
+    port: int = Field(default=3000, ge=0, le=65535)
+    """0 picks a free port (tests)."""
     broadcast_channel: str | None = None
     customer_update_cadence: Annotated[dict[str, timedelta], NoDecode] = Field(
         default_factory=lambda: parse_cadence(DEFAULT_CADENCE)
@@ -91,6 +92,7 @@ class Settings(BaseSettings):
     archive_on_close: bool = False
     follow_up_days: int = Field(default=7, ge=0, le=365)
     follow_up_reminder: Annotated[timedelta, NoDecode] = timedelta(hours=24)
+    outbox_retry_seconds: float = Field(default=10.0, gt=0)
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

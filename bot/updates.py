@@ -17,10 +17,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cards import closure_view, incident_card, refresh_header
 from bot.errors import UserError
+from bot.outbox import Outbox, describe, transient
 from bot.policy import ACTIVE_STATUSES, Status
 from bot.settings import Settings
 from bot.slack_calls import open_view, post_joining, slack_error
 from messages.closing import resolved_template
+from messages.model import IncidentCard
 from messages.tone import FINAL_RULES, RULES, Finding, check_tone
 from messages.updates import (
     UPDATE_MAX,
@@ -60,8 +62,14 @@ def check_update_text(text: str) -> str:
 
 class UpdateService:
     def __init__(
-        self, store: IncidentStore, reminders: ReminderStore, settings: Settings, waker: Waker
+        self,
+        store: IncidentStore,
+        reminders: ReminderStore,
+        settings: Settings,
+        waker: Waker,
+        outbox: Outbox,
     ) -> None:
+        self.outbox = outbox
         self.store = store
         self.reminders = reminders
         self.settings = settings
@@ -163,23 +171,42 @@ class UpdateService:
         fresh = await self.store.reload(incident.id)
         card = incident_card(fresh, self.settings.severities)
         count = len(await self.store.updates(incident.id))
-        await client.chat_postMessage(
+        await self.outbox.call(
+            client,
+            incident.team_id,
+            "chat.postMessage",
+            what=f"customer update #{count} in the incident channel",
             channel=str(card.channel_id),
             text=f"{'Final customer' if kind == RESOLVED else 'Customer'} update #{count} "
             f"for {card.label}",
             blocks=posted_update_blocks(card, text, author_id, count, bool(findings)),
         )
         if self.settings.customer_channel and kind in (UPDATE, RESOLVED):
-            await post_joining(
-                client,
-                self.settings.customer_channel,
-                text=text,
-                blocks=customer_facing_blocks(card, text),
-            )
+            await self._tell_customers(client, incident.team_id, count, text, card)
         await self.retire_reminder(
             client, fresh, f"<@{author_id}> posted customer update #{count}."
         )
-        await refresh_header(client, fresh, self.settings.severities)
+        await refresh_header(self.outbox, client, fresh, self.settings.severities)
+
+    async def _tell_customers(
+        self, client: AsyncWebClient, team_id: str, count: int, text: str, card: IncidentCard
+    ) -> None:
+        """Post to the customer channel (joining it if needed), parked if Slack is away."""
+        channel = str(self.settings.customer_channel)
+        blocks = customer_facing_blocks(card, text)
+        try:
+            await post_joining(client, channel, text=text, blocks=blocks)
+        except Exception as exc:
+            if not transient(exc):
+                raise
+            await self.outbox.park(
+                team_id,
+                "chat.postMessage",
+                {"channel": channel, "text": text, "blocks": blocks},
+                what=f"customer update #{count} in the customer channel",
+                key=None,
+                error=describe(exc),
+            )
 
     async def retire_reminder(
         self, client: AsyncWebClient, incident: Incident, outcome: str, kind: str = CUSTOMER_UPDATE
@@ -269,7 +296,14 @@ class UpdateService:
             if reminder is not None:
                 self.waker(reminder.due_at)
             text = f"<@{actor_id}> resumed customer-update reminders."
-        await client.chat_postMessage(channel=str(incident.channel_id), text=text)
+        await self.outbox.call(
+            client,
+            incident.team_id,
+            "chat.postMessage",
+            what="the note in the incident channel",
+            channel=str(incident.channel_id),
+            text=text,
+        )
 
     def _check_final(self, incident: Incident, kind: str) -> None:
         """The final update belongs to a resolved incident; every other one to an active one."""

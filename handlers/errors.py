@@ -17,9 +17,10 @@ from typing import Any
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import logs
+from bot import logs, outbox
 from bot.errors import UserError
 from handlers.replies import tell
+from messages.text import parked_text
 from storage.db import database_unavailable
 
 log = logging.getLogger("amends.errors")
@@ -47,11 +48,14 @@ def message_for(error: Exception) -> str:
 
 
 async def report(error: Exception, body: dict[str, Any], client: AsyncWebClient) -> None:
-    text = message_for(error)
+    await tell_safely(client, body, message_for(error))
+
+
+async def tell_safely(client: AsyncWebClient, body: dict[str, Any], text: str) -> None:
     try:
         await tell(client, body, text)
     except Exception:
-        log.exception("could not tell the user about an error: %s", text)
+        log.exception("could not tell the user: %s", text)
 
 
 def guarded(listener: Listener) -> Listener:
@@ -64,7 +68,7 @@ def guarded(listener: Listener) -> Listener:
     async def run(**kwargs: Any) -> None:
         body = kwargs["body"]
         started = time.perf_counter()
-        with logs.scope(**request_fields(body)) as fields:
+        with logs.scope(**request_fields(body)) as fields, outbox.tracking() as parked:
             outcome = "ok"
             try:
                 await listener(**kwargs)
@@ -74,6 +78,9 @@ def guarded(listener: Listener) -> Listener:
                 if getattr(ack, "response", None) is None:
                     await ack()
                 await report(exc, body, kwargs["client"])
+            if parked:
+                outcome += "+parked"
+                await tell_safely(kwargs["client"], body, parked_text(parked))
             fields.update(outcome=outcome, ms=round((time.perf_counter() - started) * 1000, 1))
             requests_log.info("%s %s", fields.get("kind"), outcome, extra=fields)
 

@@ -148,3 +148,13 @@ def severity_changed_text(old: str, new: str, actor: str) -> str:
         f"<@{actor}> changed the severity from *{old}* to *{new}*; "
         "the customer-update schedule follows it."
     )
+
+
+def parked_text(parked: Sequence[str]) -> str:
+    """What to tell someone whose change went through while Slack refused to show it."""
+    things = ", ".join(parked)
+    return (
+        f"Your change is saved, but Slack is not answering right now, so {things} "
+        "could not be shown yet. Amends keeps it and delivers it as soon as Slack "
+        "recovers; there is no need to do it again."
+    )

@@ -1,0 +1,165 @@
+"""Nothing the user did is lost when Slack is down: failed calls are parked and retried.
+
+slack-sdk's retry handlers already retry a call a few times (429 with Retry-After, 5xx,
+dropped connections). What still fails that way is transient on Slack's side: the call
+is parked in the database, the person is told it will go through, and a background loop
+sends it once Slack answers again. Errors that are Slack saying "no" (``channel_not_found``)
+are not transient and are raised to the caller as before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
+from datetime import timedelta
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.metrics import Metrics
+from bot.slack_calls import slack_error
+from storage.models import OutboxCall, utcnow
+from storage.outbox import OutboxStore
+
+log = logging.getLogger("amends.outbox")
+
+ClientFor = Callable[[str], Awaitable[AsyncWebClient]]
+TRANSIENT_ERRORS = frozenset(
+    {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}
+)
+MAX_BACKOFF = timedelta(minutes=5)
+GIVE_UP_AFTER = timedelta(days=1)
+BATCH = 50
+
+_deferred: ContextVar[list[str] | None] = ContextVar("amends_deferred", default=None)
+
+
+def transient(error: BaseException) -> bool:
+    """Slack could not answer (5xx, 429, network), as opposed to refusing the call."""
+    if isinstance(error, SlackApiError):
+        status = error.response.status_code if error.response is not None else 0
+        return status >= 500 or status == 429 or slack_error(error) in TRANSIENT_ERRORS
+    return isinstance(error, aiohttp.ClientError | TimeoutError | ConnectionError)
+
+
+def describe(error: BaseException) -> str:
+    return slack_error(error) if isinstance(error, SlackApiError) else type(error).__name__
+
+
+@contextlib.contextmanager
+def tracking() -> Iterator[list[str]]:
+    """Collect what was parked while handling one request (to tell the person)."""
+    parked: list[str] = []
+    token = _deferred.set(parked)
+    try:
+        yield parked
+    finally:
+        _deferred.reset(token)
+
+
+class Outbox:
+    def __init__(
+        self,
+        store: OutboxStore,
+        client_for: ClientFor,
+        metrics: Metrics,
+        retry_seconds: float = 10.0,
+    ) -> None:
+        self.store = store
+        self.client_for = client_for
+        self.metrics = metrics
+        self.retry_seconds = retry_seconds
+        self._task: asyncio.Task[None] | None = None
+
+    async def call(
+        self,
+        client: AsyncWebClient,
+        team_id: str,
+        method: str,
+        *,
+        what: str,
+        key: str | None = None,
+        **args: Any,
+    ) -> bool:
+        """Make a Slack call whose answer nobody waits for; park it if Slack is away.
+
+        ``what`` says in words what the call does (for the person); returns whether it
+        went through now.
+        """
+        try:
+            await client.api_call(method, json=args)
+            return True
+        except Exception as exc:
+            if not transient(exc):
+                raise
+            await self.park(team_id, method, args, what=what, key=key, error=describe(exc))
+            return False
+
+    async def park(
+        self,
+        team_id: str,
+        method: str,
+        args: dict[str, Any],
+        *,
+        what: str,
+        key: str | None,
+        error: str,
+    ) -> None:
+        await self.store.park(team_id, method, args, key, error)
+        log.warning("Slack unavailable (%s): parked %s for retry", error, method)
+        parked = _deferred.get()
+        if parked is not None and what not in parked:
+            parked.append(what)
+
+    # -- the retry loop ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.flush()
+            except Exception:
+                log.exception("outbox: retry round failed; trying again later")
+            await asyncio.sleep(self.retry_seconds)
+
+    async def flush(self) -> int:
+        """Send what is due; returns how many calls went through."""
+        now = utcnow()
+        sent = 0
+        for call in await self.store.due(now, BATCH):
+            backoff = min(MAX_BACKOFF, timedelta(seconds=self.retry_seconds * 2**call.attempts))
+            if await self.store.claim(call, now + backoff):
+                sent += await self._send(call)
+        self.metrics.outbox_pending.set(await self.store.pending())
+        return sent
+
+    async def _send(self, call: OutboxCall) -> int:
+        client = await self.client_for(call.team_id)
+        try:
+            await client.api_call(call.method, json=json.loads(call.args))
+        except Exception as exc:
+            if transient(exc) and utcnow() - call.created_at < GIVE_UP_AFTER:
+                await self.store.failed(call.id, describe(exc))
+                return 0
+            log.error("outbox: dropping %s after %s: %s", call.method, call.attempts, describe(exc))
+            await self.store.done(call.id)
+            return 0
+        await self.store.done(call.id)
+        log.info("outbox: delivered a parked %s", call.method)
+        return 1

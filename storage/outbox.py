@@ -1,0 +1,104 @@
+"""Slack calls parked while Slack was unavailable, and the requests already handled."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from storage.models import OutboxCall, SeenRequest, utcnow
+
+
+class OutboxStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    async def park(
+        self, team_id: str, method: str, args: dict[str, Any], key: str | None, error: str
+    ) -> None:
+        """Keep a call for later; a call with the same ``key`` replaces the older one."""
+        now = utcnow()
+        async with self._sessions.begin() as session:
+            if key is not None:
+                await session.execute(delete(OutboxCall).where(OutboxCall.key == key))
+            session.add(
+                OutboxCall(
+                    team_id=team_id,
+                    method=method,
+                    args=json.dumps(args),
+                    key=key,
+                    attempts=0,
+                    next_try_at=now,
+                    created_at=now,
+                    last_error=error,
+                )
+            )
+
+    async def due(self, now: datetime, limit: int) -> list[OutboxCall]:
+        """The oldest parked calls whose retry time has come."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(OutboxCall)
+                .where(OutboxCall.next_try_at <= now)
+                .order_by(OutboxCall.id)
+                .limit(limit)
+            )
+            return list(rows)
+
+    async def claim(self, call: OutboxCall, retry_at: datetime) -> bool:
+        """Take ``call`` for one attempt; false when another process took it first."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(OutboxCall)
+                .where(OutboxCall.id == call.id, OutboxCall.attempts == call.attempts)
+                .values(attempts=call.attempts + 1, next_try_at=retry_at)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def failed(self, call_id: int, error: str) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(OutboxCall).where(OutboxCall.id == call_id).values(last_error=error)
+            )
+
+    async def done(self, call_id: int) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(delete(OutboxCall).where(OutboxCall.id == call_id))
+
+    async def pending(self) -> int:
+        async with self._sessions() as session:
+            return int(await session.scalar(select(func.count()).select_from(OutboxCall)) or 0)
+
+
+def request_digest(team_id: str, body: bytes) -> str:
+    """What identifies one Slack request across its redeliveries: workspace and body."""
+    return hashlib.sha256(team_id.encode() + b"\0" + body).hexdigest()
+
+
+class SeenRequests:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._postgres = engine.dialect.name == "postgresql"
+
+    async def first_time(self, digest: str) -> bool:
+        """Record ``digest``; true only for the first caller, even across replicas."""
+        insert = pg_insert if self._postgres else sqlite_insert
+        statement = (
+            insert(SeenRequest)
+            .values(digest=digest, seen_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["digest"])
+        )
+        async with self._sessions.begin() as session:
+            result = await session.execute(statement)
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def forget_before(self, cutoff: datetime) -> int:
+        async with self._sessions.begin() as session:
+            result = await session.execute(delete(SeenRequest).where(SeenRequest.seen_at < cutoff))
+            return int(result.rowcount)  # type: ignore[attr-defined]
