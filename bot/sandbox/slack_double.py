@@ -30,6 +30,7 @@ from bot.sandbox.double_http import (
 from bot.sandbox.double_methods import REQUIRED_ARGS, call_method
 from bot.sandbox.double_records import RecordedCall, wait_for
 from bot.sandbox.double_responses import RecordedResponse, ResponseTarget, ResponseUrls
+from bot.sandbox.double_socket import OPEN_METHOD, SOCKET_PATH, SocketMode
 from bot.sandbox.double_state import (
     Channel,
     SlackError,
@@ -60,6 +61,7 @@ class SlackDouble:
         bot_token: str = "xoxb-test",
         bot_user_id: str = "UAMENDSBOT",
         trigger_ttl: float = 3.0,
+        app_token: str = "xapp-1-test",
     ) -> None:
         self.triggers = Triggers(trigger_ttl)
         self.workspaces: dict[str, Workspace] = {}
@@ -70,6 +72,7 @@ class SlackDouble:
         self._faults: dict[str, deque[Fault]] = defaultdict(deque)
         self._limits: dict[str, RateLimiter] = {}
         self._runner: web.AppRunner | None = None
+        self.socket = SocketMode(app_token)
         self.host = "127.0.0.1"
         self.port = 0
 
@@ -80,6 +83,7 @@ class SlackDouble:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{kind}/{url_id}", self._urls.handle)
         app.router.add_post(UPLOAD_PATH, self._upload)
+        app.router.add_get(SOCKET_PATH, self.socket.handle)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         self.host = host
@@ -89,6 +93,7 @@ class SlackDouble:
 
     async def stop(self) -> None:
         if self._runner is not None:
+            await self.socket.close()
             await self._runner.cleanup()
             self._runner = None
 
@@ -326,6 +331,12 @@ class SlackDouble:
         url_id = url.rstrip("/").rsplit("/", 1)[-1]
         return [r for r in self.responses if r.url_id == url_id]
 
+    async def deliver(
+        self, kind: str, payload: dict[str, Any], timeout: float = 3.0
+    ) -> dict[str, Any] | None:
+        """An envelope to the app connected in Socket Mode; its ack's payload (SocketMode)."""
+        return await self.socket.deliver(kind, payload, timeout=timeout)
+
     async def wait_for(self, predicate: Callable[[], T | None], timeout: float = 5.0) -> T:
         """The module's :func:`wait_for`, for tests that only hold the double."""
         return await wait_for(predicate, timeout)
@@ -363,6 +374,8 @@ class SlackDouble:
         wait = limiter.retry_after() if limiter is not None else None
         if wait is not None:
             return 429, dict(RATELIMITED_BODY), {"Retry-After": str(wait)}
+        if method == OPEN_METHOD:
+            return 200, self.socket.open(token, self.base_url, fault.error if fault else None), {}
         if not token:
             return 200, {"ok": False, "error": "not_authed"}, {}
         if ws is None:
