@@ -16,7 +16,9 @@ from bot.net import start_site
 from bot.services import Services
 from bot.settings import Settings
 from bot.web import Observability
+from bot.workspaces import Workspaces
 from storage.db import create_engine, migrate
+from storage.installations import SignedStateStore, installation_store
 from storage.models import utcnow
 from storage.repository import IncidentStore
 
@@ -50,10 +52,17 @@ class Runtime:
             log.warning("removed %d incident(s) whose declare never got a channel", swept)
         metrics = Metrics()
         client = slack_client(settings, metrics)
-        services = Services.build(settings, store, client, metrics)
+        installations = (
+            installation_store(engine, str(settings.slack_client_id)) if settings.oauth else None
+        )
+        workspaces = Workspaces(client, installations)
+        services = Services.build(settings, store, workspaces.client_for, metrics)
+        states = (
+            SignedStateStore(engine, str(settings.slack_state_secret)) if settings.oauth else None
+        )
+        app = build_app(settings, services, client, installations, states)
         services.engine.start()
         services.updates.outbox.start()
-        app = build_app(settings, services, client)
         return cls(settings, engine, services, app, metrics)
 
     async def serve_http(

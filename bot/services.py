@@ -8,15 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from slack_sdk.web.async_client import AsyncWebClient
-
 from bot.closing import CloseService
 from bot.customers import CustomerService
 from bot.declare import DeclareFlow
 from bot.incidents import IncidentService
 from bot.metrics import Metrics
 from bot.outbox import Outbox
-from bot.reminders import ReminderEngine
+from bot.reminders import ClientFor, ReminderEngine
 from bot.report import ReportService
 from bot.settings import Settings
 from bot.updates import UpdateService
@@ -43,14 +41,9 @@ class Services:
 
     @classmethod
     def build(
-        cls, settings: Settings, store: IncidentStore, client: AsyncWebClient, metrics: Metrics
+        cls, settings: Settings, store: IncidentStore, client_for: ClientFor, metrics: Metrics
     ) -> Services:
         reminders = ReminderStore(store.engine)
-
-        async def client_for(team_id: str) -> AsyncWebClient:
-            del team_id
-            return client
-
         customer_store = CustomerStore(store.engine)
         closures = ClosureStore(store.engine)
         engine = ReminderEngine(settings, store, reminders, client_for, customer_store, metrics)

@@ -72,9 +72,12 @@ class Settings(BaseSettings):
         env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
     )
 
-    slack_bot_token: str = Field(min_length=1)
+    slack_bot_token: str | None = None
     slack_signing_secret: str = Field(min_length=1)
     slack_app_token: str | None = None
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = None
+    slack_state_secret: str | None = None
     slack_api_url: str = DEFAULT_SLACK_API_URL
     database_url: str = DEFAULT_DATABASE_URL
     port: int = Field(default=3000, ge=0, le=65535)
@@ -98,10 +101,17 @@ class Settings(BaseSettings):
 
     @field_validator("slack_bot_token")
     @classmethod
-    def _bot_token_shape(cls, value: str) -> str:
+    def _bot_token_shape(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
         if not value.startswith("xoxb-"):
             raise ValueError("must be a bot token starting with xoxb-")
         return value
+
+    @field_validator("slack_client_id", "slack_client_secret", "slack_state_secret")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return value.strip() or None if value else None
 
     @field_validator("slack_app_token")
     @classmethod
@@ -186,7 +196,18 @@ class Settings(BaseSettings):
     @property
     def secrets(self) -> tuple[str | None, ...]:
         """Values that must never be written to a log or shown in an error."""
-        return (self.slack_bot_token, self.slack_signing_secret, self.slack_app_token)
+        return (
+            self.slack_bot_token,
+            self.slack_signing_secret,
+            self.slack_app_token,
+            self.slack_client_secret,
+            self.slack_state_secret,
+        )
+
+    @property
+    def oauth(self) -> bool:
+        """Multi-workspace: installs through Bolt's OAuth flow instead of one bot token."""
+        return self.slack_client_id is not None
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -195,12 +216,35 @@ def load_settings(**overrides: object) -> Settings:
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         raise ConfigError(_describe(exc)) from None
+    _check_credentials(settings)
     if settings.default_severity not in settings.severities:
         raise ConfigError(
             f"DEFAULT_SEVERITY: {settings.default_severity} is not one of "
             f"{', '.join(settings.severities)} (from CUSTOMER_UPDATE_CADENCE)"
         )
     return settings
+
+
+def _check_credentials(settings: Settings) -> None:
+    """One workspace (SLACK_BOT_TOKEN) or many (the OAuth trio), never neither or both."""
+    if not settings.oauth:
+        if settings.slack_bot_token is None:
+            raise ConfigError(
+                "SLACK_BOT_TOKEN is not set: put it in the environment or in .env "
+                "(or set SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_STATE_SECRET to "
+                "install in many workspaces through OAuth)"
+            )
+        return
+    if settings.slack_bot_token is not None:
+        raise ConfigError(
+            "SLACK_BOT_TOKEN and SLACK_CLIENT_ID are both set: use the bot token for one "
+            "workspace, or OAuth (client id, secret, state secret) for many, not both"
+        )
+    for name in ("slack_client_secret", "slack_state_secret"):
+        if not getattr(settings, name):
+            raise ConfigError(f"{name.upper()} is not set: OAuth (SLACK_CLIENT_ID) needs it")
+    if len(str(settings.slack_state_secret)) < 16:
+        raise ConfigError("SLACK_STATE_SECRET is malformed: use at least 16 random characters")
 
 
 def _describe(exc: ValidationError) -> str:

@@ -36,8 +36,15 @@ def test_missing_and_malformed_settings_stop_start_up_with_one_line(tmp_path: Pa
     missing = run_amends(env, tmp_path)
     assert missing.returncode == 2
     assert missing.stderr.strip().splitlines() == [
+        "amends: configuration error: SLACK_SIGNING_SECRET is not set: put it in the "
+        "environment or in .env"
+    ]
+    env["SLACK_SIGNING_SECRET"] = "s"
+    no_token = run_amends(env, tmp_path)
+    assert no_token.stderr.strip().splitlines() == [
         "amends: configuration error: SLACK_BOT_TOKEN is not set: put it in the environment "
-        "or in .env"
+        "or in .env (or set SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_STATE_SECRET to "
+        "install in many workspaces through OAuth)"
     ]
     env |= {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "PORT": "99999"}
     malformed = run_amends(env, tmp_path)
@@ -47,6 +54,20 @@ def test_missing_and_malformed_settings_stop_start_up_with_one_line(tmp_path: Pa
     env |= {"PORT": "3000", "SLACK_BOT_TOKEN": "xoxp-user-token"}
     wrong = run_amends(env, tmp_path)
     assert "SLACK_BOT_TOKEN is malformed: must be a bot token starting with xoxb-" in wrong.stderr
+
+
+def test_oauth_needs_all_three_settings_and_excludes_a_bot_token(tmp_path: Path) -> None:
+    env = {"PYTHONPATH": str(ROOT), "SLACK_SIGNING_SECRET": "s", "SLACK_CLIENT_ID": "1.2"}
+    partial = run_amends(env, tmp_path)
+    assert partial.returncode == 2 and "SLACK_CLIENT_SECRET is not set" in partial.stderr
+    env |= {"SLACK_CLIENT_SECRET": "cs", "SLACK_STATE_SECRET": "short"}
+    weak = run_amends(env, tmp_path)
+    assert "SLACK_STATE_SECRET is malformed" in weak.stderr
+    env |= {"SLACK_STATE_SECRET": "a-long-random-state-secret", "SLACK_BOT_TOKEN": "xoxb-1"}
+    both = run_amends(env, tmp_path)
+    assert both.returncode == 2 and "are both set" in both.stderr
+    for secret in ("cs", "a-long-random-state-secret", "xoxb-1"):
+        assert secret not in both.stderr.replace("xoxb-", "")
 
 
 async def test_a_declare_that_died_before_its_channel_is_swept(engine: AsyncEngine) -> None:

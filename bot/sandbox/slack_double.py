@@ -28,6 +28,7 @@ from bot.sandbox.double_http import (
     token_of,
 )
 from bot.sandbox.double_methods import REQUIRED_ARGS, call_method
+from bot.sandbox.double_oauth import ACCESS_METHOD, OAuthApp
 from bot.sandbox.double_records import RecordedCall, wait_for
 from bot.sandbox.double_responses import RecordedResponse, ResponseTarget, ResponseUrls
 from bot.sandbox.double_socket import OPEN_METHOD, SOCKET_PATH, SocketMode
@@ -73,6 +74,7 @@ class SlackDouble:
         self._limits: dict[str, RateLimiter] = {}
         self._runner: web.AppRunner | None = None
         self.socket = SocketMode(app_token)
+        self.oauth = OAuthApp()
         self.host = "127.0.0.1"
         self.port = 0
 
@@ -355,6 +357,11 @@ class SlackDouble:
         fault = self._faults[method].popleft() if self._faults.get(method) else None
         if fault is not None and fault.delay:
             await asyncio.sleep(fault.delay)
+        if method == ACCESS_METHOD and fault is None:
+            auth = request.headers.get("Authorization", "")
+            body = self.oauth.access(auth, args, self.workspaces)
+            self.calls.append(RecordedCall(method, args, body.get("team", {}).get("id"), body, 200))
+            return web.json_response(body)
         status, body, headers = self._answer(method, args, token, ws, fault)
         self.calls.append(RecordedCall(method, args, ws.team_id if ws else None, body, status))
         return web.json_response(body, status=status, headers=headers)
