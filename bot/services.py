@@ -14,6 +14,7 @@ from bot.declare import DeclareFlow
 from bot.incidents import IncidentService
 from bot.metrics import Metrics
 from bot.outbox import Outbox
+from bot.redelivery import Redeliveries
 from bot.reminders import ClientFor, ReminderEngine
 from bot.report import ReportService
 from bot.settings import Settings
@@ -21,7 +22,7 @@ from bot.updates import UpdateService
 from storage.closures import ClosureStore
 from storage.customers import CustomerStore
 from storage.models import Incident as Incident
-from storage.outbox import OutboxStore
+from storage.outbox import OutboxStore, SeenRequests
 from storage.reminders import ReminderStore
 from storage.repository import IncidentStore
 
@@ -38,6 +39,7 @@ class Services:
     customers: CustomerService
     closing: CloseService
     reports: ReportService
+    redeliveries: Redeliveries
 
     @classmethod
     def build(
@@ -75,4 +77,5 @@ class Services:
             customers=customers,
             closing=closing,
             reports=reports,
+            redeliveries=Redeliveries(SeenRequests(store.engine)),
         )

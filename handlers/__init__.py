@@ -5,11 +5,12 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.services import Services
-from handlers import actions, closing, commands, customers, reminders, views
+from handlers import actions, closing, commands, customers, middleware, reminders, views
 from handlers.errors import handle_error
 
 
 def register(app: AsyncApp, services: Services) -> None:
+    middleware.register(app, services)
     commands.register(app, services)
     actions.register(app, services)
     reminders.register(app, services)

@@ -57,6 +57,8 @@ class SlackDriver:
         self.double = double
         self.team: Workspace = double.workspace(team_id)
         self._session: aiohttp.ClientSession | None = None
+        self.last_body = b""
+        """The last body sent, so a test can play Slack redelivering it."""
 
     async def __aenter__(self) -> SlackDriver:
         return self
@@ -80,12 +82,23 @@ class SlackDriver:
         """POST ``body`` to the bot as is; ``elapsed`` runs from sending to the full answer."""
         if self._session is None:
             self._session = aiohttp.ClientSession()
+        self.last_body = body
         started = time.perf_counter()
         async with self._session.post(self.bot_url, data=body, headers=headers) as response:
             text = await response.text()
             return DriverReply(
                 response.status, text, time.perf_counter() - started, headers=dict(response.headers)
             )
+
+    async def redeliver(self, body: bytes, retry: int = 1) -> DriverReply:
+        """Send ``body`` again as Slack does when it thinks the first delivery failed."""
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Retry-Num": str(retry),
+            "X-Slack-Retry-Reason": "http_timeout",
+            **self.sign(body),
+        }
+        return await self.post_raw(body, headers)
 
     async def _post_form(
         self, fields: dict[str, str], trigger_id: str | None, response_url: str | None

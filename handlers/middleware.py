@@ -1,0 +1,35 @@
+"""App-wide middleware: redeliveries from Slack are acknowledged and not applied twice."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+
+from bot.services import Services
+from storage.db import database_unavailable
+
+log = logging.getLogger("amends.requests")
+
+Next = Callable[[], Awaitable[BoltResponse]]
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    @app.middleware
+    async def drop_redeliveries(req: AsyncBoltRequest, next: Next) -> BoltResponse | None:
+        try:
+            first = await services.redeliveries.first_delivery(
+                req.context.team_id or "", req.raw_body
+            )
+        except Exception as exc:
+            if not database_unavailable(exc):
+                raise
+            first = True  # cannot check now: better to answer than to refuse
+        if first:
+            return await next()
+        retry = (req.headers.get("x-slack-retry-num") or ["0"])[0]
+        log.info("dropped a redelivered request (retry %s)", retry)
+        return BoltResponse(status=200, body="", headers={"X-Slack-No-Retry": "1"})
