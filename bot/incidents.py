@@ -15,12 +15,15 @@ from bot import logs
 from bot.cards import incident_card, refresh_header
 from bot.declare import check_severity
 from bot.errors import UserError
+from bot.participants import Participants
 from bot.policy import (
     ACTIVE_STATUSES,
     OPEN_STATUSES,
     ROLES,
+    CloseRefused,
     Status,
     TransitionError,
+    check_may_assign,
     check_transition,
 )
 from bot.settings import Settings
@@ -46,24 +49,33 @@ class IncidentService:
     (e.g. nothing changed); a change itself is announced in the incident channel."""
 
     def __init__(self, store: IncidentStore, settings: Settings, updates: UpdateService) -> None:
+        self.participants = Participants(settings.admin_users)
         self.outbox = updates.outbox
         self.store = store
         self.settings = settings
         self.updates = updates
 
-    async def in_channel(self, team_id: str, channel_id: str, subcommand: str) -> Incident:
-        """The incident whose channel this is, or a UserError saying where to run it."""
+    async def in_channel(
+        self, client: AsyncWebClient, team_id: str, channel_id: str, subcommand: str, actor: str
+    ) -> Incident:
+        """The incident whose channel this is, for someone taking part in it; else a
+        UserError saying where to run the command or how to take part."""
         incident = await self.store.by_channel(team_id, channel_id)
         if incident is None:
             raise UserError(NOT_AN_INCIDENT_CHANNEL.format(sub=subcommand))
         logs.note(incident=incident.number)
+        await self.participants.check(client, incident, actor)
         return incident
 
-    async def by_number(self, team_id: str, number: int) -> Incident:
+    async def by_number(
+        self, client: AsyncWebClient, team_id: str, number: int, actor: str
+    ) -> Incident:
+        """Incident ``number`` of this workspace only, for someone taking part in it."""
         incident = await self.store.by_number(team_id, number)
         if incident is None or incident.channel_id is None:
             raise UserError(f"There is no incident INC-{number} in this workspace.")
         logs.note(incident=incident.number)
+        await self.participants.check(client, incident, actor)
         return incident
 
     async def list_open(self, team_id: str) -> tuple[list[IncidentCard], int]:
@@ -76,6 +88,11 @@ class IncidentService:
         self, client: AsyncWebClient, incident: Incident, role: str, user_id: str, actor_id: str
     ) -> str | None:
         role = check_role(role)
+        roles = incident_card(incident, self.settings.severities).roles
+        try:
+            check_may_assign(incident.number, role, roles, self.settings.admin_users, actor_id)
+        except CloseRefused as exc:
+            raise UserError(str(exc)) from None
         await check_person(client, user_id)
         changed, previous = await self.store.assign_role(incident.id, role, user_id, actor_id)
         if not changed:
@@ -138,6 +155,7 @@ class IncidentService:
         await self.refresh_header(client, incident.id, topic=topic)
 
     async def _invite(self, client: AsyncWebClient, incident: Incident, user_id: str) -> None:
+        self.participants.joined(str(incident.channel_id))
         try:
             await invite(client, str(incident.channel_id), user_id)
         except SlackApiError as exc:

@@ -15,7 +15,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -92,14 +92,19 @@ class Outbox:
         ``what`` says in words what the call does (for the person); returns whether it
         went through now.
         """
+        made_at = utcnow()
         try:
             await client.api_call(method, json=args)
-            return True
         except Exception as exc:
             if not transient(exc):
                 raise
-            await self.park(team_id, method, args, what=what, key=key, error=describe(exc))
+            await self.park(
+                team_id, method, args, what=what, key=key, error=describe(exc), made_at=made_at
+            )
             return False
+        if key is not None:
+            await self.store.supersede(key, made_at)
+        return True
 
     async def park(
         self,
@@ -110,8 +115,9 @@ class Outbox:
         what: str,
         key: str | None,
         error: str,
+        made_at: datetime | None = None,
     ) -> None:
-        await self.store.park(team_id, method, args, key, error)
+        await self.store.park(team_id, method, args, key, error, made_at or utcnow())
         log.warning("Slack unavailable (%s): parked %s for retry", error, method)
         parked = _deferred.get()
         if parked is not None and what not in parked:

@@ -86,12 +86,27 @@ def check_may_close(
             f"INC-{number} is already closed. `/incident reopen <reason>` reopens it."
         )
     if user not in closers(roles, admins):
-        holders = dict.fromkeys(u for u in (roles.get("lead"), comms_owner(roles)) if u)
-        who = " or ".join(f"<@{u}>" for u in holders)
         raise CloseRefused(
-            f"Only the incident lead or the comms owner ({who}) or an Amends admin can close "
-            f"INC-{number}. Ask one of them, or ask the lead to give you the comms role."
+            f"Only the incident lead or the comms owner ({_who(roles)}) or an Amends admin "
+            f"can close INC-{number}. Ask one of them, or ask the lead to give you the comms "
+            "role."
         )
+
+
+def check_may_assign(
+    number: int, role: str, roles: dict[str, str | None], admins: frozenset[str], user: str
+) -> None:
+    """Handing over the lead is limited like closing; the other roles anyone in it may fill."""
+    if role == "lead" and user not in closers(roles, admins):
+        raise CloseRefused(
+            f"Only the incident lead or the comms owner ({_who(roles)}) or an Amends admin "
+            f"can hand the lead of INC-{number} to someone else. Ask one of them."
+        )
+
+
+def _who(roles: dict[str, str | None]) -> str:
+    holders = dict.fromkeys(u for u in (roles.get("lead"), comms_owner(roles)) if u)
+    return " or ".join(f"<@{u}>" for u in holders)
 
 
 class CloseRefused(ValueError):

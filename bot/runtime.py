@@ -11,6 +11,7 @@ from slack_bolt.async_app import AsyncApp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import build_app, slack_client
+from bot.gate import gate
 from bot.metrics import Metrics
 from bot.net import start_site
 from bot.services import Services
@@ -76,6 +77,8 @@ class Runtime:
             self.metrics, self.services.store, lambda: self.services.engine.running
         )
         observability.install(web_app, EVENTS_PATH if events else None)
+        if events:
+            web_app.middlewares.append(gate(self.settings.slack_signing_secret, EVENTS_PATH))
         self.runner = web.AppRunner(web_app, access_log=None)
         await self.runner.setup()
         self.port = await start_site(

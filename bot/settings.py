@@ -240,6 +240,11 @@ def _check_credentials(settings: Settings) -> None:
             "SLACK_BOT_TOKEN and SLACK_CLIENT_ID are both set: use the bot token for one "
             "workspace, or OAuth (client id, secret, state secret) for many, not both"
         )
+    if settings.slack_app_token is not None:
+        raise ConfigError(
+            "SLACK_APP_TOKEN and SLACK_CLIENT_ID are both set: OAuth installs need the "
+            "install pages of HTTP mode; unset SLACK_APP_TOKEN"
+        )
     for name in ("slack_client_secret", "slack_state_secret"):
         if not getattr(settings, name):
             raise ConfigError(f"{name.upper()} is not set: OAuth (SLACK_CLIENT_ID) needs it")

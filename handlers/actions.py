@@ -30,7 +30,7 @@ def register(app: AsyncApp, services: Services) -> None:
         respond: AsyncRespond,
     ) -> None:
         await ack()
-        incident = await incident_of(services, body, action)
+        incident = await incident_of(services, client, body, action)
         match = ROLE_SELECT.match(action["action_id"])
         role = match.group("role") if match else ""
         user_id = action.get("selected_user")
@@ -49,7 +49,7 @@ def register(app: AsyncApp, services: Services) -> None:
         respond: AsyncRespond,
     ) -> None:
         await ack()
-        incident = await incident_of(services, body, action)
+        incident = await incident_of(services, client, body, action)
         change = (
             incidents.change_severity
             if action["action_id"] == "severity_select"
@@ -59,13 +59,21 @@ def register(app: AsyncApp, services: Services) -> None:
         await tell_note(respond, note)
 
 
-async def incident_of(services: Services, body: dict[str, Any], action: dict[str, Any]) -> Incident:
-    """The incident a control belongs to, looked up in the clicking user's workspace only."""
+async def incident_of(
+    services: Services, client: AsyncWebClient, body: dict[str, Any], action: dict[str, Any]
+) -> Incident:
+    """The incident a control belongs to, in the clicking user's workspace, for a participant."""
     match = _BLOCK.match(str(action.get("block_id", "")))
     team_id = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id")
     if not match or not team_id:
         raise UserError("That control does not belong to an incident I know.")
-    return await services.incidents.by_number(str(team_id), int(match.group("number")))
+    number = int(match.group("number"))
+    return await services.incidents.by_number(client, str(team_id), number, actor_of(body))
+
+
+def actor_of(body: dict[str, Any]) -> str:
+    user = body.get("user") or {}
+    return str(user.get("id") or "")
 
 
 def selected_value(action: dict[str, Any]) -> str:

@@ -27,7 +27,7 @@ def register(app: AsyncApp, services: Services) -> None:
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
     ) -> None:
         await ack()
-        incident = await incident_of(services, body, action)
+        incident = await incident_of(services, client, body, action)
         await closing.open_form(client, incident, body["user"]["id"], body["trigger_id"])
 
     @app.action("post_final_update")
@@ -36,7 +36,7 @@ def register(app: AsyncApp, services: Services) -> None:
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
     ) -> None:
         await ack()
-        incident = await incident_of(services, body, action)
+        incident = await incident_of(services, client, body, action)
         await services.updates.open_composer(client, incident, body["trigger_id"], None, final=True)
 
     @app.view(CLOSE_CALLBACK_ID)
@@ -47,7 +47,9 @@ def register(app: AsyncApp, services: Services) -> None:
         number = view_metadata(view).get("incident")
         if not isinstance(number, int):
             raise UserError("This form lost track of its incident; open it again.")
-        incident = await services.incidents.by_number(str(body["team"]["id"]), number)
+        incident = await services.incidents.by_number(
+            client, str(body["team"]["id"]), number, body["user"]["id"]
+        )
         actor = body["user"]["id"]
         try:
             closure = read_close_form(view["state"]["values"])

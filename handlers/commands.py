@@ -121,7 +121,9 @@ async def dispatch(
     if parsed.name == "stats":
         await answer_stats(services, respond, team_id, channel_id, parsed.rest.lower())
         return
-    incident = await services.incidents.in_channel(team_id, channel_id, parsed.name)
+    incident = await services.incidents.in_channel(
+        client, team_id, channel_id, parsed.name, user_id
+    )
     incidents = services.incidents
     if parsed.name in LATE_SUBCOMMANDS:
         await LATE_SUBCOMMANDS[parsed.name](services, incident, parsed, command, client, respond)

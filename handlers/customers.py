@@ -48,7 +48,7 @@ def register(app: AsyncApp, services: Services) -> None:
         respond: AsyncRespond,
     ) -> None:
         await ack()
-        incident = await incident_of(services, body, action)
+        incident = await incident_of(services, client, body, action)
         kind = str(action.get("value") or "")
         if kind not in KINDS:
             kind = customers.default_kind(incident)
@@ -64,7 +64,7 @@ def register(app: AsyncApp, services: Services) -> None:
         respond: AsyncRespond,
     ) -> None:
         await ack()
-        incident = await incident_of(services, body, action)
+        incident = await incident_of(services, client, body, action)
         kind, page = value_parts(action.get("value"), 2)
         if kind not in KINDS:
             raise UserError("That control is out of date.")
@@ -80,7 +80,7 @@ def register(app: AsyncApp, services: Services) -> None:
         respond: AsyncRespond,
     ) -> None:
         await ack()
-        incident = await incident_of(services, body, action)
+        incident = await incident_of(services, client, body, action)
         customer, page = (number_part(p) for p in value_parts(action.get("value"), 2))
         result = await customers.confirm(client, incident, customer, page, body["user"]["id"])
         await show(respond, result, replace=True)
@@ -95,7 +95,7 @@ def register(app: AsyncApp, services: Services) -> None:
         respond: AsyncRespond,
     ) -> None:
         await ack()
-        incident = await incident_of(services, body, action)
+        incident = await incident_of(services, client, body, action)
         page = number_part(str(action.get("block_id", "")).rpartition(":")[2])
         result = await customers.confirm_all(client, incident, page, body["user"]["id"])
         await show(respond, result, replace=True)
@@ -110,7 +110,7 @@ def register(app: AsyncApp, services: Services) -> None:
         respond: AsyncRespond,
     ) -> None:
         await ack()
-        incident = await incident_of(services, body, action)
+        incident = await incident_of(services, client, body, action)
         customer, answer, page = value_parts(selected_value(action), 3)
         result = await services.closing.record_follow_up(
             client,
@@ -132,7 +132,9 @@ def register(app: AsyncApp, services: Services) -> None:
         number = view_metadata(view).get("incident")
         if not isinstance(number, int):
             raise UserError("This form lost track of its incident; open it again.")
-        incident = await services.incidents.by_number(str(body["team"]["id"]), number)
+        incident = await services.incidents.by_number(
+            client, str(body["team"]["id"]), number, body["user"]["id"]
+        )
         try:
             checked = await customers.check_names(incident, names)
         except UserError as exc:

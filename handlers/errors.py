@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from slack_bolt.error import BoltUnhandledRequestError
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -27,6 +28,11 @@ log = logging.getLogger("amends.errors")
 requests_log = logging.getLogger("amends.requests")
 
 Listener = Callable[..., Awaitable[None]]
+UNKNOWN_COMMAND = "Amends answers `/incident` only. Type `/incident help` to see what it does."
+UNKNOWN_CONTROL = (
+    "That control is not one Amends knows (it may be on an old message), so nothing "
+    "changed. Type `/incident help` to see what you can do."
+)
 DATABASE_AWAY = (
     "Amends can't reach its database for a moment, so nothing was changed. "
     "Please try again in a minute."
@@ -112,8 +118,22 @@ async def handle_error(
     client: AsyncWebClient,
     response: BoltResponse | None,
 ) -> BoltResponse | None:
-    """Bolt's global handler, for failures outside listeners (e.g. in middleware)."""
+    """Bolt's global handler: requests no listener takes, and failures outside listeners
+    (e.g. in middleware). Slack always gets a 200 and the person a clear answer."""
+    if isinstance(error, BoltUnhandledRequestError):
+        return await _unhandled(body, client)
     await report(error, body, client)
     if response is not None:
         return BoltResponse(status=200, body="")
     return None
+
+
+async def _unhandled(body: dict[str, Any], client: AsyncWebClient) -> BoltResponse:
+    """A command, button or form Amends does not have (an old message, another app's)."""
+    fields = request_fields(body)
+    requests_log.info("%s unhandled", fields["kind"], extra={**fields, "outcome": "unhandled"})
+    if body.get("command"):
+        return BoltResponse(status=200, body=UNKNOWN_COMMAND)
+    if body.get("type") in ("block_actions", "view_submission", "shortcut", "message_action"):
+        await tell_safely(client, body, UNKNOWN_CONTROL)
+    return BoltResponse(status=200, body="")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -21,9 +22,9 @@ def register(app: AsyncApp, services: Services) -> None:
     @app.middleware
     async def drop_redeliveries(req: AsyncBoltRequest, next: Next) -> BoltResponse | None:
         try:
-            first = await services.redeliveries.first_delivery(
-                req.context.team_id or "", req.raw_body
-            )
+            # Socket Mode hands Bolt the parsed payload, with no raw body.
+            body = req.raw_body or json.dumps(req.body, sort_keys=True)
+            first = await services.redeliveries.first_delivery(req.context.team_id or "", body)
         except Exception as exc:
             if not database_unavailable(exc):
                 raise

@@ -26,7 +26,7 @@ def register(app: AsyncApp, services: Services) -> None:
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
     ) -> None:
         await ack()
-        incident = await incident_of(services, body, action)
+        incident = await incident_of(services, client, body, action)
         if action["action_id"] == "reminder_write":
             await updates.check_token(incident, str(action.get("value", "")), consume=False)
         await updates.open_composer(client, incident, body["trigger_id"], body.get("response_url"))
@@ -43,7 +43,7 @@ def register(app: AsyncApp, services: Services) -> None:
         respond: AsyncRespond,
     ) -> None:
         await ack()
-        incident = await incident_of(services, body, action)
+        incident = await incident_of(services, client, body, action)
         if incident.customers:
             page = await services.customers.page(incident, CONTACT, 0)
             await show(respond, page, replace=False)
@@ -62,7 +62,7 @@ def register(app: AsyncApp, services: Services) -> None:
         respond: AsyncRespond,
     ) -> None:
         await ack()
-        incident = await used_reminder(services, body, action)
+        incident = await used_reminder(services, client, body, action)
         match = SNOOZE.match(action["action_id"])
         minutes = int(match.group("minutes")) if match else 15
         note = await updates.snooze(client, incident, body["user"]["id"], minutes)
@@ -70,9 +70,9 @@ def register(app: AsyncApp, services: Services) -> None:
 
 
 async def used_reminder(
-    services: Services, body: dict[str, Any], action: dict[str, Any]
+    services: Services, client: AsyncWebClient, body: dict[str, Any], action: dict[str, Any]
 ) -> Incident:
     """The incident of a reminder button, using the button up (a second click is refused)."""
-    incident = await incident_of(services, body, action)
+    incident = await incident_of(services, client, body, action)
     await services.updates.check_token(incident, str(action.get("value", "")), consume=True)
     return incident

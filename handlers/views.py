@@ -62,7 +62,9 @@ def register_composer(app: AsyncApp, services: Services) -> None:
         team_id = body["team"]["id"] if body.get("team") else body["user"]["team_id"]
         if not isinstance(number, int):
             raise UserError("This form lost track of its incident; open it again.")
-        incident = await services.incidents.by_number(str(team_id), number)
+        incident = await services.incidents.by_number(
+            client, str(team_id), number, body["user"]["id"]
+        )
         verdict = services.updates.gate(text, post_anyway, kind)
         if not verdict.posted:
             review = services.updates.review(

@@ -20,12 +20,26 @@ class OutboxStore:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
 
     async def park(
-        self, team_id: str, method: str, args: dict[str, Any], key: str | None, error: str
+        self,
+        team_id: str,
+        method: str,
+        args: dict[str, Any],
+        key: str | None,
+        error: str,
+        made_at: datetime,
     ) -> None:
-        """Keep a call for later; a call with the same ``key`` replaces the older one."""
+        """Keep a call for later. Calls sharing a ``key`` keep only the one made last
+        (``made_at``): a slower, older call parked after a newer one is dropped."""
         now = utcnow()
         async with self._sessions.begin() as session:
             if key is not None:
+                newer = await session.scalar(
+                    select(func.count())
+                    .select_from(OutboxCall)
+                    .where(OutboxCall.key == key, OutboxCall.created_at > made_at)
+                )
+                if newer:
+                    return
                 await session.execute(delete(OutboxCall).where(OutboxCall.key == key))
             session.add(
                 OutboxCall(
@@ -35,7 +49,7 @@ class OutboxStore:
                     key=key,
                     attempts=0,
                     next_try_at=now,
-                    created_at=now,
+                    created_at=made_at,
                     last_error=error,
                 )
             )
@@ -70,6 +84,13 @@ class OutboxStore:
     async def done(self, call_id: int) -> None:
         async with self._sessions.begin() as session:
             await session.execute(delete(OutboxCall).where(OutboxCall.id == call_id))
+
+    async def supersede(self, key: str, made_at: datetime) -> None:
+        """A call with ``key`` made at ``made_at`` went through: older parked ones are moot."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                delete(OutboxCall).where(OutboxCall.key == key, OutboxCall.created_at <= made_at)
+            )
 
     async def pending(self) -> int:
         async with self._sessions() as session:

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.sandbox.blockkit import validate_blocks
 from tests.conftest import ALICE, Harness
-from tests.helpers import created_channel
+from tests.helpers import created_channel, team_joins
 
 ACTIONS_ELEMENTS_MAX = 25
 MESSAGE_BLOCKS_MAX = 50
@@ -20,6 +20,7 @@ async def declare_with(h: Harness, customers: str = "", user: str = ALICE) -> st
     await h.driver.command("/incident", "declare Checkout down", user_id=user, channel_id=h.general)
     await h.double.wait_for(lambda: len(h.double.ok_calls_to("pins.add")) > before)
     channel = str(created_channel(h)["id"])
+    team_joins(h, channel)
     if customers:
         reply = await h.driver.command(
             "/incident", f"customers add {customers}", user_id=user, channel_id=channel

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from tests.conftest import Harness
@@ -61,3 +63,18 @@ async def said(h: Harness, reply: Any) -> str:
         return text
     texts = await h.double.wait_for(lambda: ephemeral_texts(h, reply.response_url))
     return texts[0]
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 5.0) -> None:
+    """Poll an async ``check`` until it holds (work is applied after the ack)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"not true within {timeout}s: {check.__qualname__}")
+        await asyncio.sleep(0.02)
+
+
+def team_joins(h: Harness, channel: str, *users: str) -> None:
+    """People join the incident channel (as responders do), so they may act on it."""
+    members = h.double.workspace().channels[channel].members
+    members.extend(u for u in users or ("UBOB", "UMARIA") if u not in members)

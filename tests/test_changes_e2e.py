@@ -6,14 +6,16 @@ import asyncio
 from typing import Any
 
 from tests.conftest import ALICE, BOB, GONE, MARIA, ROBOT, TEAM, Harness
-from tests.helpers import created_channel, header_message, reply_text, said, shown_text
+from tests.helpers import created_channel, header_message, reply_text, said, shown_text, team_joins
 
 
 async def open_incident(h: Harness, title: str = "Checkout down") -> str:
     """Declare an incident as Alice and return its channel id once the header is pinned."""
     await h.driver.command("/incident", f"declare {title}", user_id=ALICE, channel_id=h.general)
     await h.double.wait_for(lambda: [c for c in h.double.calls_to("pins.add") if c.response["ok"]])
-    return str(created_channel(h)["id"])
+    channel = str(created_channel(h)["id"])
+    team_joins(h, channel)
+    return channel
 
 
 async def run(h: Harness, text: str, channel: str, user: str = ALICE) -> Any:

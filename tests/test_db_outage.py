@@ -36,7 +36,14 @@ from tests.conftest import (
     start_harness,
     stop_harness,
 )
-from tests.helpers import created_channel, ephemeral_texts, header_message, said, shown_text
+from tests.helpers import (
+    created_channel,
+    ephemeral_texts,
+    header_message,
+    said,
+    shown_text,
+    team_joins,
+)
 from tests.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.postgres
@@ -119,7 +126,9 @@ async def declare(h: Harness, title: str = "Checkout down") -> str:
     )
     assert reply.status == 200
     await h.double.wait_for(lambda: h.double.ok_calls_to("pins.add"))
-    return str(created_channel(h)["id"])
+    channel = str(created_channel(h)["id"])
+    team_joins(h, channel)
+    return channel
 
 
 def header_edits(h: Harness, channel: str) -> list[Any]:

@@ -87,6 +87,9 @@ def test_settings_name_the_broken_variable(monkeypatch: pytest.MonkeyPatch) -> N
     for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "DATABASE_URL", "PORT"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir("/")
+    with pytest.raises(ConfigError, match=r"^SLACK_SIGNING_SECRET is not set"):
+        load_settings()
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "secret")
     with pytest.raises(ConfigError, match=r"^SLACK_BOT_TOKEN is not set"):
         load_settings()
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")

@@ -24,7 +24,7 @@ from tests.conftest import (
     start_harness,
     stop_harness,
 )
-from tests.helpers import created_channel, header_message, said, shown_text
+from tests.helpers import created_channel, header_message, said, shown_text, team_joins
 
 FAST = {
     "customer_update_cadence": "SEV1=2s,SEV2=3s,SEV3=6s",
@@ -46,6 +46,7 @@ async def declare(h: Harness, severity: str = "SEV1", title: str = "Checkout dow
     await h.driver.command("/incident", f"declare {title}", user_id=ALICE, channel_id=h.general)
     await h.double.wait_for(lambda: h.double.ok_calls_to("pins.add"))
     channel = str(created_channel(h)["id"])
+    team_joins(h, channel)
     if severity != "SEV2":
         await h.driver.command(
             "/incident", f"severity {severity}", user_id=ALICE, channel_id=channel

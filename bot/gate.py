@@ -1,0 +1,176 @@
+"""The door to ``/slack/events``: only signed, well-formed Slack requests get in.
+
+Checked here, before Bolt parses anything:
+
+* the signature and its timestamp (missing, wrong or older than 5 minutes: 401);
+* the body's shape: a slash command with its fields, or an interactive payload that is
+  a JSON object with the fields of its type (anything else: 400 saying what is wrong).
+  Bolt would otherwise fail on such bodies with a 500, or hand listeners a payload
+  whose fields are missing or of the wrong type.
+
+Bolt reads a form body as an interactive payload whenever the text ``payload`` appears
+anywhere in it, so a slash command whose text contains that word would reach no
+listener. The gate re-encodes such a command (percent-encoding, same fields) before
+Bolt sees it; that is why the gate, not Bolt, verifies signatures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
+
+log = logging.getLogger("amends.http")
+
+COMMAND_FIELDS = ("command", "team_id", "user_id", "channel_id")
+MAX_AGE_SECONDS = 5 * 60
+EVENT_TYPES = frozenset({"url_verification", "event_callback", "app_rate_limited"})
+
+
+class Malformed(ValueError):
+    """The body is not a Slack request Amends can read; the message says why."""
+
+
+def gate(signing_secret: str, events_path: str) -> Middleware:
+    secret = signing_secret.encode()
+
+    @web.middleware
+    async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path != events_path or request.method != "POST":
+            return await handler(request)
+        raw = await request.read()
+        if not signed(secret, raw, request.headers, time.time()):
+            return web.json_response({"error": "invalid signature or timestamp"}, status=401)
+        try:
+            body = readable_body(raw.decode("utf-8"), request.content_type)
+        except (Malformed, UnicodeDecodeError) as exc:
+            log.warning("refused a malformed request: %s", exc)
+            return web.json_response({"error": f"malformed Slack request: {exc}"}, status=400)
+        if body != raw:
+            request._read_bytes = body  # what Bolt will read: the same fields, re-encoded
+        return await handler(request)
+
+    return check
+
+
+def signed(secret: bytes, raw: bytes, headers: Mapping[str, str], now: float) -> bool:
+    """Slack's v0 signature over the exact bytes, from the last five minutes."""
+    stamp = headers.get("X-Slack-Request-Timestamp", "")
+    given = headers.get("X-Slack-Signature", "")
+    if not stamp.isdigit() or abs(now - int(stamp)) > MAX_AGE_SECONDS:
+        return False
+    base = b"v0:" + stamp.encode() + b":" + raw
+    expected = "v0=" + hmac.new(secret, base, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, given)
+
+
+def readable_body(text: str, content_type: str) -> bytes:
+    """The body as Bolt should read it, or :class:`Malformed`."""
+    if content_type == "application/json" or text.startswith("{"):
+        check_event(_json_object(text, "body"))
+        return text.encode()
+    form = dict(parse_qsl(text, keep_blank_values=True))
+    if "payload" in form:
+        check_payload(_json_object(form["payload"], "payload"))
+        return text.encode()
+    check_command(form)
+    if "payload" in text:
+        return urlencode(form).replace("payload", "p%61yload").encode()
+    return text.encode()
+
+
+def _json_object(text: str, what: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise Malformed(f"the {what} is not JSON") from None
+    if not isinstance(value, dict):
+        raise Malformed(f"the {what} is not a JSON object")
+    return value
+
+
+def check_command(form: dict[str, str]) -> None:
+    missing = [name for name in COMMAND_FIELDS if not form.get(name)]
+    if missing:
+        raise Malformed(f"a slash command needs {', '.join(missing)}")
+
+
+def check_event(body: dict[str, Any]) -> None:
+    if body.get("type") not in EVENT_TYPES:
+        raise Malformed("a JSON body must be an Events API request")
+
+
+def check_payload(payload: dict[str, Any]) -> None:
+    kind = payload.get("type")
+    if not isinstance(kind, str):
+        raise Malformed("the payload has no type")
+    user = payload.get("user")
+    if not isinstance(user, dict) or not _text(user.get("id")):
+        raise Malformed("the payload has no user")
+    team = payload.get("team")
+    if not _text((team or {}).get("id") if isinstance(team, dict) else user.get("team_id")):
+        raise Malformed("the payload has no team")
+    _PAYLOAD_CHECKS.get(kind, _no_check)(payload)
+
+
+def _check_actions(payload: dict[str, Any]) -> None:
+    actions = payload.get("actions")
+    if not isinstance(actions, list) or not actions:
+        raise Malformed("block_actions needs a list of actions")
+    for action in actions:
+        if not isinstance(action, dict) or not _text(action.get("action_id")):
+            raise Malformed("every action needs an action_id")
+        if not isinstance(action.get("block_id", ""), str):
+            raise Malformed("a block_id must be text")
+    _check_optional_objects(payload, "container", "channel", "message", "view")
+
+
+def _check_view(payload: dict[str, Any]) -> None:
+    view = payload.get("view")
+    if not isinstance(view, dict) or not _text(view.get("id")):
+        raise Malformed("the payload needs its view")
+    if not isinstance(view.get("callback_id"), str):
+        raise Malformed("the view needs a callback_id")
+    if not isinstance(view.get("private_metadata", ""), str):
+        raise Malformed("the view's private_metadata must be text")
+    state = view.get("state", {"values": {}})
+    if not isinstance(state, dict) or not isinstance(state.get("values"), dict):
+        raise Malformed("the view's state needs its values")
+    if not all(isinstance(block, dict) for block in state["values"].values()):
+        raise Malformed("the view's state values must be objects")
+
+
+def _check_callback(payload: dict[str, Any]) -> None:
+    if not _text(payload.get("callback_id")):
+        raise Malformed("a shortcut needs a callback_id")
+
+
+def _check_optional_objects(payload: dict[str, Any], *names: str) -> None:
+    for name in names:
+        if name in payload and not isinstance(payload[name], dict | None):
+            raise Malformed(f"{name} must be an object")
+
+
+def _text(value: object) -> bool:
+    return isinstance(value, str) and bool(value)
+
+
+def _no_check(payload: dict[str, Any]) -> None:
+    del payload
+
+
+_PAYLOAD_CHECKS = {
+    "block_actions": _check_actions,
+    "view_submission": _check_view,
+    "view_closed": _check_view,
+    "shortcut": _check_callback,
+    "message_action": _check_callback,
+}
