@@ -141,7 +141,8 @@ def _check_view(payload: dict[str, Any]) -> None:
         raise Malformed("the view needs a callback_id")
     if not isinstance(view.get("private_metadata", ""), str):
         raise Malformed("the view's private_metadata must be text")
-    state = view.get("state", {"values": {}})
+    submitted = payload["type"] == "view_submission"
+    state = view.get("state") if submitted or "state" in view else {"values": {}}
     if not isinstance(state, dict) or not isinstance(state.get("values"), dict):
         raise Malformed("the view's state needs its values")
     if not all(isinstance(block, dict) for block in state["values"].values()):

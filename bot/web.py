@@ -113,5 +113,5 @@ def request_kind(body: bytes) -> str:
             kind = json.loads(payload[0]).get("type")
         except (ValueError, AttributeError):
             return "unknown"
-        return kind if kind in INTERACTIVE_KINDS else "other"
+        return kind if isinstance(kind, str) and kind in INTERACTIVE_KINDS else "other"
     return "event" if body.startswith(b"{") else "unknown"

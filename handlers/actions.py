@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.errors import UserError
 from bot.services import Incident, Services
 from handlers.errors import guarded
+from handlers.replies import team_of, tell
 
 ROLE_SELECT = re.compile(r"^role_select:(?P<role>[a-z]+)$")
 STATE_SELECT = re.compile(r"^(severity_select|status_select)$")
@@ -37,7 +38,7 @@ def register(app: AsyncApp, services: Services) -> None:
         if not user_id:
             raise UserError("Pick a person for the role; clearing a role is not supported.")
         note = await incidents.assign_role(client, incident, role, user_id, body["user"]["id"])
-        await tell_note(respond, note)
+        await tell_note(client, body, note)
 
     @app.action(STATE_SELECT)
     @guarded
@@ -56,7 +57,7 @@ def register(app: AsyncApp, services: Services) -> None:
             else incidents.change_status
         )
         note = await change(client, incident, selected_value(action), body["user"]["id"])
-        await tell_note(respond, note)
+        await tell_note(client, body, note)
 
 
 async def incident_of(
@@ -64,7 +65,7 @@ async def incident_of(
 ) -> Incident:
     """The incident a control belongs to, in the clicking user's workspace, for a participant."""
     match = _BLOCK.match(str(action.get("block_id", "")))
-    team_id = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id")
+    team_id = team_of(body)
     if not match or not team_id:
         raise UserError("That control does not belong to an incident I know.")
     number = int(match.group("number"))
@@ -84,6 +85,8 @@ def selected_value(action: dict[str, Any]) -> str:
     return str(value)
 
 
-async def tell_note(respond: AsyncRespond, note: str | None) -> None:
+async def tell_note(client: AsyncWebClient, body: dict[str, Any], note: str | None) -> None:
+    """A private note to whoever clicked: in place when the click came from a message,
+    else as a DM (a click in a modal or App Home has no response_url)."""
     if note:
-        await respond(text=note, response_type="ephemeral", replace_original=False)
+        await tell(client, body, note)

@@ -13,7 +13,7 @@ from bot.errors import UserError
 from bot.services import Services
 from handlers.actions import incident_of
 from handlers.errors import guarded
-from handlers.replies import view_metadata
+from handlers.replies import team_of, view_metadata
 from messages.closing import CLOSE_CALLBACK_ID, CloseFields
 from storage.closures import NewClosure
 
@@ -48,7 +48,7 @@ def register(app: AsyncApp, services: Services) -> None:
         if not isinstance(number, int):
             raise UserError("This form lost track of its incident; open it again.")
         incident = await services.incidents.by_number(
-            client, str(body["team"]["id"]), number, body["user"]["id"]
+            client, team_of(body), number, body["user"]["id"]
         )
         actor = body["user"]["id"]
         try:

@@ -14,7 +14,7 @@ from bot.services import Services
 from handlers.actions import incident_of, selected_value
 from handlers.errors import guarded
 from handlers.parsing import number_part, value_parts
-from handlers.replies import view_metadata
+from handlers.replies import team_of, view_metadata
 from messages.checklists import KINDS, ChecklistPage, checklist_blocks, checklist_text
 from messages.closing import CUSTOMERS_CALLBACK_ID
 
@@ -133,7 +133,7 @@ def register(app: AsyncApp, services: Services) -> None:
         if not isinstance(number, int):
             raise UserError("This form lost track of its incident; open it again.")
         incident = await services.incidents.by_number(
-            client, str(body["team"]["id"]), number, body["user"]["id"]
+            client, team_of(body), number, body["user"]["id"]
         )
         try:
             checked = await customers.check_names(incident, names)

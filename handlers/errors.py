@@ -20,7 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import logs, outbox
 from bot.errors import UserError
-from handlers.replies import tell
+from handlers.replies import team_of, tell
 from messages.text import parked_text
 from storage.db import database_unavailable
 
@@ -95,13 +95,14 @@ def guarded(listener: Listener) -> Listener:
 
 def request_fields(body: dict[str, Any]) -> dict[str, object]:
     """Who asked what, from any Slack request body: workspace, user and kind."""
-    team = (body.get("team") or {}).get("id") if isinstance(body.get("team"), dict) else None
+    team = team_of(body) or None
     user = body.get("user")
-    actions = body.get("actions") or [{}]
+    actions = body.get("actions")
+    first = actions[0] if isinstance(actions, list) and actions else None
     view = body.get("view") if isinstance(body.get("view"), dict) else {}
     kind = (
         body.get("command")
-        or (actions[0].get("action_id") if isinstance(actions[0], dict) else None)
+        or (first.get("action_id") if isinstance(first, dict) else None)
         or (view or {}).get("callback_id")
         or body.get("type")
     )

@@ -50,7 +50,7 @@ def register(app: AsyncApp, services: Services) -> None:
             return
         await updates.check_token(incident, str(action.get("value", "")), consume=True)
         note = await updates.customers_contacted(client, incident, body["user"]["id"])
-        await tell_note(respond, note)
+        await tell_note(client, body, note)
 
     @app.action(SNOOZE)
     @guarded
@@ -66,7 +66,7 @@ def register(app: AsyncApp, services: Services) -> None:
         match = SNOOZE.match(action["action_id"])
         minutes = int(match.group("minutes")) if match else 15
         note = await updates.snooze(client, incident, body["user"]["id"], minutes)
-        await tell_note(respond, note)
+        await tell_note(client, body, note)
 
 
 async def used_reminder(

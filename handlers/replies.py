@@ -13,7 +13,8 @@ def response_url_of(body: dict[str, Any]) -> str | None:
     """The response_url of a command or message action, or the one a modal carries."""
     if body.get("response_url"):
         return str(body["response_url"])
-    metadata = view_metadata(body.get("view") or {})
+    view = body.get("view")
+    metadata = view_metadata(view if isinstance(view, dict) else {})
     url = metadata.get("response_url")
     return str(url) if url else None
 
@@ -50,3 +51,13 @@ async def tell(
     user_id = user_of(body)
     if user_id:
         await client.chat_postMessage(channel=user_id, text=text, blocks=blocks)
+
+
+def team_of(body: dict[str, Any]) -> str:
+    """The workspace a request comes from: ``team.id``, else the user's (org-wide installs)."""
+    team = body.get("team")
+    user = body.get("user")
+    found = (team.get("id") if isinstance(team, dict) else None) or (
+        user.get("team_id") if isinstance(user, dict) else None
+    )
+    return str(found or "")

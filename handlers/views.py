@@ -13,7 +13,7 @@ from bot.errors import UserError
 from bot.services import Services
 from bot.updates import RESOLVED, UPDATE, check_update_text
 from handlers.errors import guarded
-from handlers.replies import tell, view_metadata
+from handlers.replies import team_of, tell, view_metadata
 from messages.modals import DeclareFields
 from messages.text import declared_reply_text
 from messages.updates import UpdateFields
@@ -59,7 +59,7 @@ def register_composer(app: AsyncApp, services: Services) -> None:
         metadata = view_metadata(view)
         number = metadata.get("incident")
         kind = RESOLVED if metadata.get("kind") == RESOLVED else UPDATE
-        team_id = body["team"]["id"] if body.get("team") else body["user"]["team_id"]
+        team_id = team_of(body)
         if not isinstance(number, int):
             raise UserError("This form lost track of its incident; open it again.")
         incident = await services.incidents.by_number(
@@ -106,7 +106,7 @@ def read_declare_form(
     if errors:
         return None, errors
     return DeclareRequest(
-        team_id=body["team"]["id"] if body.get("team") else body["user"]["team_id"],
+        team_id=team_of(body),
         reporter_id=body["user"]["id"],
         title=title,
         severity=severity,
@@ -118,9 +118,16 @@ def read_declare_form(
 
 
 def text_value(values: dict[str, Any], block_id: str, action_id: str) -> str:
-    return str((values.get(block_id, {}).get(action_id) or {}).get("value") or "")
+    return str(_element(values, block_id, action_id).get("value") or "")
 
 
 def option_value(values: dict[str, Any], block_id: str, action_id: str) -> str:
-    element = values.get(block_id, {}).get(action_id) or {}
-    return str((element.get("selected_option") or {}).get("value") or "")
+    option = _element(values, block_id, action_id).get("selected_option")
+    return str((option.get("value") if isinstance(option, dict) else None) or "")
+
+
+def _element(values: dict[str, Any], block_id: str, action_id: str) -> dict[str, Any]:
+    """One input's state; anything not shaped like Slack's reads as empty."""
+    block = values.get(block_id)
+    element = block.get(action_id) if isinstance(block, dict) else None
+    return element if isinstance(element, dict) else {}

@@ -219,7 +219,19 @@ class IncidentStore:
     async def assign_role(
         self, incident_id: int, role: str, user_id: str, actor_id: str
     ) -> tuple[bool, str | None]:
-        """Give ``role`` to ``user_id``. Returns (changed, previous holder)."""
+        """Give ``role`` to ``user_id``. Returns (changed, previous holder).
+
+        Two people filling an empty role at once both find no row to lock; the loser of
+        the insert race tries again and then sees (and locks) the winner's row.
+        """
+        try:
+            return await self._assign_role(incident_id, role, user_id, actor_id)
+        except IntegrityError:
+            return await self._assign_role(incident_id, role, user_id, actor_id)
+
+    async def _assign_role(
+        self, incident_id: int, role: str, user_id: str, actor_id: str
+    ) -> tuple[bool, str | None]:
         async with self._sessions.begin() as session:
             current = await session.scalar(
                 select(RoleAssignment)

@@ -84,7 +84,7 @@ async def test_parked_header_edits_keep_only_the_newest_state(quick: Harness) ->
     outbox = h.runtime.services.updates.outbox
     await outbox.stop()
     before = len(h.double.ok_calls_to("chat.update"))
-    h.double.fail_next("chat.update", http_status=503, times=2 * ATTEMPTS)
+    h.double.fail_next("chat.update", http_status=503, times=100)  # down until recover()
     for status in ("identified", "monitoring"):
         reply = await h.driver.command(
             "/incident", f"status {status}", user_id=ALICE, channel_id=channel
@@ -101,6 +101,7 @@ async def test_parked_header_edits_keep_only_the_newest_state(quick: Harness) ->
     assert "investigating" in shown_text(header_message(h, channel)["blocks"]).lower()
     assert await outbox.store.pending() == 1
 
+    h.double.recover()
     outbox.start()
     await h.double.wait_for(
         lambda: "monitoring" in shown_text(header_message(h, channel)["blocks"]).lower(),
@@ -108,6 +109,7 @@ async def test_parked_header_edits_keep_only_the_newest_state(quick: Harness) ->
     )
     edits = h.double.ok_calls_to("chat.update")[before:]
     assert [c.args["channel"] for c in edits] == [channel], "one edit, with the newest state"
+    assert "Monitoring" in str(edits[0].args["text"])
 
 
 async def test_a_refusal_from_slack_is_not_parked_but_reported(quick: Harness) -> None:

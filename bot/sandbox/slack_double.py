@@ -222,6 +222,10 @@ class SlackDouble:
         for _ in range(times):
             self._faults[method].append(Fault(error, http_status, retry_after, delay))
 
+    def recover(self) -> None:
+        """Slack is well again: faults not yet used up are dropped."""
+        self._faults.clear()
+
     def set_rate_limit(self, method: str, per_seconds: float, burst: int = 1) -> None:
         """At most ``burst`` calls of ``method`` per ``per_seconds``; more get 429."""
         self._limits[method] = RateLimiter(per_seconds, burst)
