@@ -97,6 +97,7 @@ async def main(rounds: int) -> None:
         "SLACK_API_URL": double.api_url,
         "SLACK_APP_TOKEN": "",
         "BROADCAST_CHANNEL": "",
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
         "DATABASE_URL": os.environ.get(
             "BENCH_DATABASE_URL", f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
         ),

@@ -1,10 +1,12 @@
 """Slack's redeliveries are answered, not applied again.
 
-Slack redelivers a request it thinks failed (``X-Slack-Retry-Num``, for instance after a
-slow ack). Each request is recorded as it arrives, keyed by workspace and body (Slack
-resends the identical body, and an event's ``event_id``); a redelivery of something
-already recorded is acknowledged and dropped. Records live a little longer than Slack's
-retry window (its last retry comes after about 5 minutes).
+Slack redelivers a request it thinks failed (``X-Slack-Retry-Num``), at the earliest
+when its 3-second wait for the ack ran out. Each first delivery is recorded, keyed by
+workspace and body (Slack resends the identical body, and an event's ``event_id``), in
+batches in the background so that the ack never waits for the database. A redelivery is
+checked against the records (in the database, so across replicas) and dropped if its
+first delivery arrived. Records live a little longer than Slack's retry window (its last retry
+comes after about 5 minutes).
 """
 
 from __future__ import annotations
@@ -22,20 +24,39 @@ log = logging.getLogger("amends.redelivery")
 
 KEEP_FOR = timedelta(minutes=15)
 PRUNE_EVERY_SECONDS = 60.0
+WRITE_EVERY_SECONDS = 0.5
+"""First deliveries are written in batches this often; Slack redelivers after 3 s at the
+earliest, and a redelivery reaching this process is also checked against the batch."""
 
 
 class Redeliveries:
     def __init__(self, seen: SeenRequests) -> None:
         self.seen = seen
         self._task: asyncio.Task[None] | None = None
+        self._unwritten: set[str] = set()
 
-    async def first_delivery(self, team_id: str, body: str) -> bool:
-        """Record this request; false when it (or the event in it) was seen already."""
-        return await self.seen.first_time(request_digest(team_id, _identity(body).encode()))
+    async def first_delivery(self, team_id: str, body: str, *, redelivered: bool) -> bool:
+        """Whether to handle this request: false for a redelivery already handled."""
+        digest = request_digest(team_id, _identity(body).encode())
+        if not redelivered:
+            self._unwritten.add(digest)
+            return True
+        if digest in self._unwritten:
+            return False
+        return await self.seen.first_time(digest)
+
+    async def settle(self) -> None:
+        """Write the first deliveries seen so far (one transaction for all of them)."""
+        batch, self._unwritten = self._unwritten, set()
+        try:
+            await self.seen.remember(batch)
+        except Exception as exc:
+            self._unwritten |= batch
+            log.warning("could not record %d request(s) yet: %r", len(batch), exc)
 
     def start(self) -> None:
         if self._task is None:
-            self._task = asyncio.create_task(self._prune_forever())
+            self._task = asyncio.create_task(self._housekeeping())
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -43,14 +64,20 @@ class Redeliveries:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        await self.settle()
 
-    async def _prune_forever(self) -> None:
+    async def _housekeeping(self) -> None:
+        pruned_at = 0.0
+        loop = asyncio.get_running_loop()
         while True:
-            try:
-                await self.seen.forget_before(utcnow() - KEEP_FOR)
-            except Exception as exc:
-                log.warning("could not prune seen requests: %r", exc)
-            await asyncio.sleep(PRUNE_EVERY_SECONDS)
+            await self.settle()
+            if loop.time() - pruned_at > PRUNE_EVERY_SECONDS:
+                pruned_at = loop.time()
+                try:
+                    await self.seen.forget_before(utcnow() - KEEP_FOR)
+                except Exception as exc:
+                    log.warning("could not prune seen requests: %r", exc)
+            await asyncio.sleep(WRITE_EVERY_SECONDS)
 
 
 def _identity(body: str) -> str:

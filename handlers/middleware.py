@@ -21,16 +21,18 @@ Next = Callable[[], Awaitable[BoltResponse]]
 def register(app: AsyncApp, services: Services) -> None:
     @app.middleware
     async def drop_redeliveries(req: AsyncBoltRequest, next: Next) -> BoltResponse | None:
+        retry = (req.headers.get("x-slack-retry-num") or [""])[0]
         try:
             # Socket Mode hands Bolt the parsed payload, with no raw body.
             body = req.raw_body or json.dumps(req.body, sort_keys=True)
-            first = await services.redeliveries.first_delivery(req.context.team_id or "", body)
+            first = await services.redeliveries.first_delivery(
+                req.context.team_id or "", body, redelivered=bool(retry)
+            )
         except Exception as exc:
             if not database_unavailable(exc):
                 raise
             first = True  # cannot check now: better to answer than to refuse
         if first:
             return await next()
-        retry = (req.headers.get("x-slack-retry-num") or ["0"])[0]
         log.info("dropped a redelivered request (retry %s)", retry)
         return BoltResponse(status=200, body="", headers={"X-Slack-No-Retry": "1"})

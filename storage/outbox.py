@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -118,6 +119,18 @@ class SeenRequests:
         async with self._sessions.begin() as session:
             result = await session.execute(statement)
             return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def remember(self, digests: Iterable[str]) -> None:
+        """Record many digests in one transaction (those already there are kept)."""
+        rows = [{"digest": d, "seen_at": utcnow()} for d in digests]
+        if not rows:
+            return
+        insert = pg_insert if self._postgres else sqlite_insert
+        statement = insert(SeenRequest).values(rows).on_conflict_do_nothing(
+            index_elements=["digest"]
+        )
+        async with self._sessions.begin() as session:
+            await session.execute(statement)
 
     async def forget_before(self, cutoff: datetime) -> int:
         async with self._sessions.begin() as session:

@@ -15,6 +15,7 @@ async def test_a_redelivered_declare_opens_one_incident(harness: Harness) -> Non
         "/incident", "declare Checkout down", user_id=ALICE, channel_id=h.general
     )
     body = h.driver.last_body
+    await h.runtime.services.redeliveries.settle()  # Slack waits 3 s before redelivering
     again = await h.driver.redeliver(body, retry=1)
     later = await h.driver.redeliver(body, retry=2)
     assert first.status == again.status == later.status == 200
@@ -33,7 +34,9 @@ async def test_a_redelivered_click_changes_the_status_once(harness: Harness) -> 
     click = await h.driver.click(
         header, "status_select", user_id=ALICE, selected_option_value="identified"
     )
-    again = await h.driver.redeliver(h.driver.last_body)
+    body = h.driver.last_body
+    await h.runtime.services.redeliveries.settle()
+    again = await h.driver.redeliver(body)
     assert click.status == again.status == 200
     await h.double.wait_for(lambda: announcements(h, channel, "identified"))
     await asyncio.sleep(0.3)
