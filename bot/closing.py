@@ -180,14 +180,7 @@ class CloseService:
         fresh = await self.store.reload(incident.id)
         card = incident_card(fresh, self.settings.severities)
         archive = self.settings.archive_on_close
-        await self.updates.outbox.call(
-            client,
-            fresh.team_id,
-            "chat.postMessage",
-            what="the closing note",
-            channel=str(fresh.channel_id),
-            text=closed_text(card, archive),
-        )
+        await self.updates.say(client, fresh, closed_text(card, archive), what="the closing note")
         await refresh_header(
             self.updates.outbox, client, fresh, self.settings.severities, topic=True
         )
@@ -222,15 +215,11 @@ class CloseService:
             await self._unarchive(client, incident)
         fresh = await self.store.reload(incident.id)
         await self.updates.replan(fresh, utcnow())
-        await self.updates.outbox.call(
-            client,
-            fresh.team_id,
-            "chat.postMessage",
-            what="the reopening note",
-            channel=str(fresh.channel_id),
-            text=f"{mention(actor)} reopened INC-{fresh.number}: {reason}\n"
-            "Customer-update reminders run again.",
+        text = (
+            f"{mention(actor)} reopened INC-{fresh.number}: {reason}\n"
+            "Customer-update reminders run again."
         )
+        await self.updates.say(client, fresh, text, what="the reopening note")
         await refresh_header(
             self.updates.outbox,
             client,

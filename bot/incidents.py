@@ -144,13 +144,8 @@ class IncidentService:
     async def _announce_and_refresh(
         self, client: AsyncWebClient, incident: Incident, text: str, *, topic: bool = False
     ) -> None:
-        await self.outbox.call(
-            client,
-            incident.team_id,
-            "chat.postMessage",
-            what="the announcement in the incident channel",
-            channel=str(incident.channel_id),
-            text=text,
+        await self.updates.say(
+            client, incident, text, what="the announcement in the incident channel"
         )
         await self.refresh_header(client, incident.id, topic=topic)
 

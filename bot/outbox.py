@@ -9,7 +9,6 @@ are not transient and are raised to the caller as before.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
@@ -23,6 +22,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.metrics import Metrics
+from bot.periodic import Periodic
 from bot.slack_calls import slack_error
 from storage.models import OutboxCall, utcnow
 from storage.outbox import OutboxStore
@@ -75,7 +75,7 @@ class Outbox:
         self.client_for = client_for
         self.metrics = metrics
         self.retry_seconds = retry_seconds
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic("outbox", self.flush, retry_seconds)
 
     async def call(
         self,
@@ -126,23 +126,10 @@ class Outbox:
     # -- the retry loop ----------------------------------------------------------------------
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._loop())
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.flush()
-            except Exception:
-                log.exception("outbox: retry round failed; trying again later")
-            await asyncio.sleep(self.retry_seconds)
+        await self._loop.stop()
 
     async def flush(self) -> int:
         """Send what is due; returns how many calls went through."""

@@ -11,12 +11,13 @@ comes after about 5 minutes).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
+import time
 from datetime import timedelta
 
+from bot.periodic import Periodic
 from storage.models import utcnow
 from storage.outbox import SeenRequests, request_digest
 
@@ -32,8 +33,9 @@ earliest, and a redelivery reaching this process is also checked against the bat
 class Redeliveries:
     def __init__(self, seen: SeenRequests) -> None:
         self.seen = seen
-        self._task: asyncio.Task[None] | None = None
         self._unwritten: set[str] = set()
+        self._pruned_at = 0.0
+        self._loop = Periodic("redeliveries", self._housekeeping, WRITE_EVERY_SECONDS)
 
     async def first_delivery(self, team_id: str, body: str, *, redelivered: bool) -> bool:
         """Whether to handle this request: false for a redelivery already handled."""
@@ -55,29 +57,18 @@ class Redeliveries:
             log.warning("could not record %d request(s) yet: %r", len(batch), exc)
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._housekeeping())
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()
         await self.settle()
 
     async def _housekeeping(self) -> None:
-        pruned_at = 0.0
-        loop = asyncio.get_running_loop()
-        while True:
-            await self.settle()
-            if loop.time() - pruned_at > PRUNE_EVERY_SECONDS:
-                pruned_at = loop.time()
-                try:
-                    await self.seen.forget_before(utcnow() - KEEP_FOR)
-                except Exception as exc:
-                    log.warning("could not prune seen requests: %r", exc)
-            await asyncio.sleep(WRITE_EVERY_SECONDS)
+        await self.settle()
+        now = time.monotonic()
+        if now - self._pruned_at > PRUNE_EVERY_SECONDS:
+            self._pruned_at = now
+            await self.seen.forget_before(utcnow() - KEEP_FOR)
 
 
 def _identity(body: str) -> str:

@@ -296,11 +296,16 @@ class UpdateService:
             if reminder is not None:
                 self.waker(reminder.due_at)
             text = f"<@{actor_id}> resumed customer-update reminders."
+        await self.say(client, incident, text, what="the note in the incident channel")
+
+    async def say(self, client: AsyncWebClient, incident: Incident, text: str, what: str) -> None:
+        """A plain line in the incident channel, parked if Slack is away (``what`` names it
+        for the person who acted)."""
         await self.outbox.call(
             client,
             incident.team_id,
             "chat.postMessage",
-            what="the note in the incident channel",
+            what=what,
             channel=str(incident.channel_id),
             text=text,
         )

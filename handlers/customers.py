@@ -32,7 +32,10 @@ async def show(respond: AsyncRespond, page: ChecklistPage, *, replace: bool) -> 
         replace_original=replace,
     )
     if answer.status_code != 200:
-        raise RuntimeError(f"Slack refused the checklist page: {answer.status_code} {answer.body}")
+        raise UserError(
+            "Slack would not show the checklist here (the message may be too old). "
+            "`/incident customers` in the incident channel shows it."
+        )
 
 
 def register(app: AsyncApp, services: Services) -> None:

@@ -18,6 +18,7 @@ async def test_outgoing_calls_follow_slacks_spec(harness: Harness) -> None:
     await h.driver.click(
         header_message(h, channel), "role_select:scribe", user_id=ALICE, selected_user=BOB
     )
+    await h.double.wait_for(lambda: BOB in h.double.members(channel))  # Bob is scribe now
     await h.driver.command("/incident", "status identified", user_id=BOB, channel_id=channel)
     await h.driver.command("/incident", "", user_id=BOB, channel_id=h.general)
     await h.double.wait_for(lambda: h.double.calls_to("views.open"))
