@@ -27,6 +27,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
+from slack_bolt.request.async_request import AsyncBoltRequest
 
 log = logging.getLogger("amends.http")
 
@@ -51,6 +52,7 @@ def gate(signing_secret: str, events_path: str) -> Middleware:
             return web.json_response({"error": "invalid signature or timestamp"}, status=401)
         try:
             body = readable_body(raw.decode("utf-8"), request.content_type)
+            bolt_can_read(body, request.content_type)
         except (Malformed, UnicodeDecodeError) as exc:
             log.warning("refused a malformed request: %s", exc)
             return web.json_response({"error": f"malformed Slack request: {exc}"}, status=400)
@@ -85,6 +87,15 @@ def readable_body(text: str, content_type: str) -> bytes:
     if "payload" in text:
         return urlencode(form).replace("payload", "p%61yload").encode()
     return text.encode()
+
+
+def bolt_can_read(body: bytes, content_type: str) -> None:
+    """Build the request as Bolt will; fields of a type Bolt does not expect are refused
+    here rather than failing inside Bolt with a 500."""
+    try:
+        AsyncBoltRequest(body=body.decode(), headers={"content-type": [content_type]})
+    except (TypeError, AttributeError, KeyError, IndexError, ValueError):
+        raise Malformed("a field has a type Slack does not send") from None
 
 
 def _json_object(text: str, what: str) -> dict[str, Any]:
@@ -125,28 +136,68 @@ def _check_actions(payload: dict[str, Any]) -> None:
     actions = payload.get("actions")
     if not isinstance(actions, list) or not actions:
         raise Malformed("block_actions needs a list of actions")
+    if not _text(payload.get("trigger_id")):
+        raise Malformed("block_actions needs a trigger_id")
     for action in actions:
         if not isinstance(action, dict) or not _text(action.get("action_id")):
             raise Malformed("every action needs an action_id")
-        if not isinstance(action.get("block_id", ""), str):
-            raise Malformed("a block_id must be text")
+        check_element(action)
     _check_optional_objects(payload, "container", "channel", "message", "view")
+    if isinstance(payload.get("view"), dict) and not isinstance(payload["view"].get("type"), str):
+        raise Malformed("the view needs its type")
+
+
+_TEXT_FIELDS = (
+    "block_id",
+    "value",
+    "selected_user",
+    "selected_channel",
+    "selected_conversation",
+    "selected_date",
+    "selected_time",
+    "action_ts",
+)
+
+
+def check_element(element: dict[str, Any]) -> None:
+    """An action, or an input's state: each field Slack sends has the type Slack sends."""
+    for name in _TEXT_FIELDS:
+        if element.get(name) is not None and not isinstance(element[name], str):
+            raise Malformed(f"{name} must be text")
+    option = element.get("selected_option")
+    if option is not None and not _is_option(option):
+        raise Malformed("selected_option must be an option with a text value")
+    options = element.get("selected_options")
+    if options is not None and not (
+        isinstance(options, list) and all(_is_option(o) for o in options)
+    ):
+        raise Malformed("selected_options must be a list of options")
+    users = element.get("selected_users")
+    if users is not None and not (isinstance(users, list) and all(_text(u) for u in users)):
+        raise Malformed("selected_users must be a list of user ids")
+
+
+def _is_option(option: object) -> bool:
+    return isinstance(option, dict) and isinstance(option.get("value"), str)
 
 
 def _check_view(payload: dict[str, Any]) -> None:
     view = payload.get("view")
     if not isinstance(view, dict) or not _text(view.get("id")):
         raise Malformed("the payload needs its view")
-    if not isinstance(view.get("callback_id"), str):
-        raise Malformed("the view needs a callback_id")
+    if not isinstance(view.get("callback_id"), str) or not isinstance(view.get("type"), str):
+        raise Malformed("the view needs its callback_id and type")
     if not isinstance(view.get("private_metadata", ""), str):
         raise Malformed("the view's private_metadata must be text")
     submitted = payload["type"] == "view_submission"
     state = view.get("state") if submitted or "state" in view else {"values": {}}
     if not isinstance(state, dict) or not isinstance(state.get("values"), dict):
         raise Malformed("the view's state needs its values")
-    if not all(isinstance(block, dict) for block in state["values"].values()):
-        raise Malformed("the view's state values must be objects")
+    for block in state["values"].values():
+        if not isinstance(block, dict) or not all(isinstance(e, dict) for e in block.values()):
+            raise Malformed("the view's state values must be objects")
+        for element in block.values():
+            check_element(element)
 
 
 def _check_callback(payload: dict[str, Any]) -> None:

@@ -105,6 +105,13 @@ class Input:
     """Slack never sends it, so the bot may refuse it with 400 ``malformed Slack request``."""
 
 
+def refusable(item: Input) -> bool:
+    """A payload with fields missing or of the wrong type (the interactive and broken
+    strategies make those on purpose) may be refused with a clear 400; a slash command's
+    text, whatever it says, must be answered."""
+    return item.malformed or item.command is None
+
+
 @dataclass
 class Outcome:
     """What one input produced."""
@@ -239,7 +246,7 @@ class LiveBot:
         if reply.status == 404 and not outcome.has_listener:
             self.no_listener[item.label] += 1
             self.no_listener_examples.setdefault(item.label, item.shown[:160])
-        elif reply.status == 400 and item.malformed and "malformed Slack request" in reply.text:
+        elif reply.status == 400 and refusable(item) and "malformed Slack request" in reply.text:
             self.refused_400[reply.text[:100]] += 1
         elif reply.status != 200:
             found.append(f"HTTP {reply.status}: {reply.text[:300]!r}")
