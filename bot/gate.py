@@ -129,7 +129,32 @@ def check_payload(payload: dict[str, Any]) -> None:
     team = payload.get("team")
     if not _text((team or {}).get("id") if isinstance(team, dict) else user.get("team_id")):
         raise Malformed("the payload has no team")
+    for name in _TOP_TEXT_FIELDS:
+        if payload.get(name) is not None and not isinstance(payload[name], str):
+            raise Malformed(f"{name} must be text")
+    actions = payload.get("actions")
+    if actions is not None and not (
+        isinstance(actions, list) and all(isinstance(a, dict) for a in actions)
+    ):
+        raise Malformed("actions must be a list of objects")
+    for action in actions or []:
+        check_element(action)
+        if action.get("name") is not None and not isinstance(action["name"], str):
+            raise Malformed("an action's name must be text")
     _PAYLOAD_CHECKS.get(kind, _no_check)(payload)
+
+
+_TOP_TEXT_FIELDS = (
+    "callback_id",
+    "action_id",
+    "block_id",
+    "value",
+    "trigger_id",
+    "response_url",
+    "action_ts",
+    "message_ts",
+)
+"""Identifiers Bolt's listener matchers compare (with regexes) for every payload type."""
 
 
 def _check_actions(payload: dict[str, Any]) -> None:
@@ -148,6 +173,7 @@ def _check_actions(payload: dict[str, Any]) -> None:
 
 
 _TEXT_FIELDS = (
+    "action_id",
     "block_id",
     "value",
     "selected_user",

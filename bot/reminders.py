@@ -125,9 +125,11 @@ class ReminderEngine:
         self._scheduler.start()
 
     def stop(self) -> None:
+        """No more wakes; a sweep under way ends after its current step (see ``drain``)."""
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
+        self._poke.set()
 
     @property
     def running(self) -> bool:
@@ -198,7 +200,12 @@ class ReminderEngine:
         return CLAIM_BATCH if len(claimed) == room else len(claimed)
 
     async def drain(self, timeout: float = 10.0) -> None:
-        """Let deliveries already started finish (used on shutdown)."""
+        """Let a sweep under way and the deliveries it started finish (used on shutdown,
+        before the database connections are closed under them)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                async with self._lock:
+                    pass
         if self._in_flight:
             await asyncio.wait(set(self._in_flight), timeout=timeout)
 

@@ -48,7 +48,7 @@ async def open_view(
     try:
         await client.views_open(trigger_id=trigger_id, view=view)
     except SlackApiError as exc:
-        if slack_error(exc) in ("expired_trigger_id", "exchanged_trigger_id"):
+        if slack_error(exc) in ("expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id"):
             raise UserError(
                 f"Slack closed the window for opening the form (it allows 3 seconds). {retry_hint}"
             ) from None

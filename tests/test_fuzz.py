@@ -375,12 +375,16 @@ def live(
 
 
 SHRINK = os.environ.get("AMENDS_FUZZ_SHRINK") == "1"
+RANDOM = os.environ.get("AMENDS_FUZZ_RANDOM") == "1"
+"""The default run uses hypothesis' fixed seed, so a CI failure reproduces exactly;
+AMENDS_FUZZ_RANDOM=1 explores new inputs on every run (how the bugs fixed so far were found)."""
 """Shrinking a failing batch of 8 requests can take minutes; off unless asked for. The
 failure message names each failing input and what went wrong with it either way."""
 FUZZ = settings(
     deadline=None,
     phases=[Phase.explicit, Phase.generate, *([Phase.shrink] if SHRINK else [])],
     database=None,
+    derandomize=not RANDOM,
     print_blob=True,
     suppress_health_check=[
         HealthCheck.too_slow,
