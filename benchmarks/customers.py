@@ -98,7 +98,8 @@ class Bench:
 
     async def build_times(self, number: int, rounds: int = 200) -> list[float]:
         services = self.runtime.services
-        incident = await services.incidents.by_number(TEAM, number)
+        incident = await services.store.by_number(TEAM, number)
+        assert incident is not None
         samples = []
         for i in range(rounds):
             started = time.perf_counter()
