@@ -50,7 +50,6 @@ class IncidentService:
 
     def __init__(self, store: IncidentStore, settings: Settings, updates: UpdateService) -> None:
         self.participants = Participants(settings.admin_users)
-        self.outbox = updates.outbox
         self.store = store
         self.settings = settings
         self.updates = updates
@@ -139,7 +138,9 @@ class IncidentService:
         self, client: AsyncWebClient, incident_id: int, *, topic: bool = False
     ) -> None:
         fresh = await self.store.reload(incident_id)
-        await refresh_header(self.outbox, client, fresh, self.settings.severities, topic=topic)
+        await refresh_header(
+            self.updates.outbox, client, fresh, self.settings.severities, topic=topic
+        )
 
     async def _announce_and_refresh(
         self, client: AsyncWebClient, incident: Incident, text: str, *, topic: bool = False

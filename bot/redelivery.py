@@ -18,6 +18,7 @@ import time
 from datetime import timedelta
 
 from bot.periodic import Periodic
+from storage.db import database_unavailable
 from storage.models import utcnow
 from storage.outbox import SeenRequests, request_digest
 
@@ -45,7 +46,12 @@ class Redeliveries:
             return True
         if digest in self._unwritten:
             return False
-        return await self.seen.first_time(digest)
+        try:
+            return await self.seen.first_time(digest)
+        except Exception as exc:
+            if not database_unavailable(exc):
+                raise
+            return True  # cannot check now: better to answer than to refuse
 
     async def settle(self) -> None:
         """Write the first deliveries seen so far (one transaction for all of them)."""

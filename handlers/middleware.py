@@ -11,7 +11,6 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot.services import Services
-from storage.db import database_unavailable
 
 log = logging.getLogger("amends.requests")
 
@@ -22,16 +21,11 @@ def register(app: AsyncApp, services: Services) -> None:
     @app.middleware
     async def drop_redeliveries(req: AsyncBoltRequest, next: Next) -> BoltResponse | None:
         retry = (req.headers.get("x-slack-retry-num") or [""])[0]
-        try:
-            # Socket Mode hands Bolt the parsed payload, with no raw body.
-            body = req.raw_body or json.dumps(req.body, sort_keys=True)
-            first = await services.redeliveries.first_delivery(
-                req.context.team_id or "", body, redelivered=bool(retry)
-            )
-        except Exception as exc:
-            if not database_unavailable(exc):
-                raise
-            first = True  # cannot check now: better to answer than to refuse
+        # Socket Mode hands Bolt the parsed payload, with no raw body.
+        body = req.raw_body or json.dumps(req.body, sort_keys=True)
+        first = await services.redeliveries.first_delivery(
+            req.context.team_id or "", body, redelivered=bool(retry)
+        )
         if first:
             return await next()
         log.info("dropped a redelivered request (retry %s)", retry)
