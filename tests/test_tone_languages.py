@@ -10,11 +10,13 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
+from pydantic import ValidationError
 
 from messages.tone import (
     LANGUAGES,
     RULE_IDS,
     Language,
+    RuleEntry,
     check_tone,
     rules_for,
     transliterate_serbian,
@@ -238,3 +240,8 @@ def test_each_language_reads_only_its_own_rules() -> None:
     text = "Приносим извинения за доставленные неудобства. Следующее обновление — до 11:00 МСК."
     assert {f.rule_id for f in check_tone(text, language="ru")} == {"non_apology"}
     assert "non_apology" not in {f.rule_id for f in check_tone(text, language="cs")}
+
+
+def test_a_rule_whose_pattern_is_not_a_regular_expression_is_refused() -> None:
+    with pytest.raises(ValidationError, match="is not a regular expression"):
+        RuleEntry(id="blame", title="t", advice="a", words=("naš (provajder",))
