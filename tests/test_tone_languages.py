@@ -197,6 +197,26 @@ def test_a_missing_apology_and_next_update_time_are_flagged_in_each_language(
     assert findings == {"no_acknowledgement", "no_next_update"}
 
 
+VAGUE: list[tuple[Language, str]] = [
+    ("ru", "Простите нас: оплата не проходит. Мы сообщим подробности в ближайшее время."),
+    ("ru", "Простите нас: оплата не проходит, и мы не знаем, когда это исправим."),
+    ("cs", "Omlouváme se: platby neprocházejí. Budeme vás informovat v nejbližší době."),
+    ("sr", "Izvinjavamo se: plaćanje ne radi. Obavestićemo vas u najkraćem mogućem roku."),
+    ("sr", "Извињавамо се: плаћање не ради. Јавићемо вам се у најкраћем року."),
+]
+
+
+@pytest.mark.parametrize(("language", "text"), VAGUE)
+def test_a_vague_promise_is_not_a_next_update_time(language: Language, text: str) -> None:
+    assert {f.rule_id for f in check_tone(text, language=language)} == {"no_next_update"}
+
+
+def test_saying_we_do_not_know_is_not_an_acknowledgement() -> None:
+    ru = check_tone("Мы не знаем, почему оплата не проходит. Напишем в 12:00 МСК.", language="ru")
+    sr = check_tone("Ne znamo zašto plaćanje ne radi. Javićemo vam se u 12:00.", language="sr")
+    assert [f.rule_id for f in ru] == [f.rule_id for f in sr] == ["no_acknowledgement"]
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_final_update_needs_no_next_update_time(language: Language) -> None:
     assert all(r.id != "no_next_update" for r in rules_for(language, final=True))
