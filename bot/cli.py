@@ -1,4 +1,5 @@
-"""The ``amends`` command: ``serve`` runs the bot, ``sandbox`` rehearses without Slack."""
+"""The ``amends`` command: ``serve`` runs the bot, ``sandbox`` rehearses without Slack,
+``playbooks check`` checks the playbooks (and their customer templates' tone)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import os
 import sys
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 from bot import logs
-from bot.settings import ConfigError, load_settings
+from bot.settings import DEFAULT_CADENCE, ConfigError, Settings, load_settings, parse_cadence
 from bot.web import HEALTH_PATH
 
 HEALTHCHECK_TIMEOUT = 4.0
@@ -31,15 +33,29 @@ def main(argv: list[str] | None = None) -> int:
         "--script", action="store_true", help="play the scripted incident and exit (the default)"
     )
     sandbox.add_argument("--database-url", default=None, help="defaults to a temporary SQLite file")
+    playbooks = sub.add_parser("playbooks", help="work with the playbooks (PLAYBOOKS_DIR)")
+    action = playbooks.add_subparsers(dest="action", required=True)
+    check = action.add_parser(
+        "check", help="validate every playbook and tone-check its templates; exit 1 on findings"
+    )
+    check.add_argument(
+        "directory", nargs="?", help="defaults to PLAYBOOKS_DIR, else the shipped examples"
+    )
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve()
     if args.command == "healthcheck":
         return healthcheck(int(os.environ.get("PORT") or 3000))
+    if args.command == "playbooks":
+        return _check_playbooks(args.directory)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
     from bot.sandbox.rehearsal import run_rehearsal
 
-    return asyncio.run(run_rehearsal(database_url=args.database_url))
+    try:
+        return asyncio.run(run_rehearsal(database_url=args.database_url))
+    except ConfigError as exc:
+        print(f"amends: configuration error: {exc}", file=sys.stderr)
+        return 2
 
 
 def _serve() -> int:
@@ -53,6 +69,31 @@ def _serve() -> int:
 
     asyncio.run(serve(settings))
     return 0
+
+
+def _check_playbooks(directory: str | None) -> int:
+    """Severities come from CUSTOMER_UPDATE_CADENCE in the environment, else the defaults;
+    no Slack settings are needed, so this runs in any CI."""
+    from bot.playbooks.check import check_directory
+    from bot.playbooks.loader import SHIPPED
+
+    try:
+        severities = tuple(
+            parse_cadence(os.environ.get("CUSTOMER_UPDATE_CADENCE") or DEFAULT_CADENCE)
+        )
+    except ValueError as exc:
+        print(
+            f"amends: configuration error: CUSTOMER_UPDATE_CADENCE is malformed: {exc}",
+            file=sys.stderr,
+        )
+        return 2
+    chosen = directory or os.environ.get("PLAYBOOKS_DIR", "").strip()
+    if chosen:
+        return check_directory(Path(chosen), severities)
+    default = (
+        os.environ.get("DEFAULT_SEVERITY") or Settings.model_fields["default_severity"].default
+    )
+    return check_directory(SHIPPED, severities, fallback_severity=default)
 
 
 def healthcheck(port: int) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator
@@ -18,6 +19,7 @@ DEFAULT_CADENCE = "SEV1=30m,SEV2=60m,SEV3=120m"
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
+SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 
 
 class ConfigError(Exception):
@@ -98,6 +100,8 @@ class Settings(BaseSettings):
     outbox_retry_seconds: float = Field(default=10.0, gt=0)
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    playbooks_dir: Path | None = None
+    """A directory of playbook YAML files; unset, the examples shipped with Amends."""
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -153,7 +157,7 @@ class Settings(BaseSettings):
         if not isinstance(value, str):
             return value
         ids = frozenset(filter(None, (part.strip() for part in value.split(","))))
-        bad = sorted(i for i in ids if not re.fullmatch(r"[UW][A-Z0-9]{2,}", i))
+        bad = sorted(i for i in ids if not SLACK_USER_ID.fullmatch(i))
         if bad:
             raise ValueError(f"{bad[0]!r} is not a Slack user id like U012ABCDEF")
         return ids
@@ -167,6 +171,11 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("playbooks_dir", mode="before")
+    @classmethod
+    def _blank_dir_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("broadcast_channel", "customer_channel")
     @classmethod
@@ -222,7 +231,18 @@ def load_settings(**overrides: object) -> Settings:
             f"DEFAULT_SEVERITY: {settings.default_severity} is not one of "
             f"{', '.join(settings.severities)} (from CUSTOMER_UPDATE_CADENCE)"
         )
+    _check_playbooks(settings)
     return settings
+
+
+def _check_playbooks(settings: Settings) -> None:
+    """A playbook that does not parse stops the start, naming the file and the field."""
+    from bot.playbooks.loader import PlaybookError, load_configured  # it imports this module
+
+    try:
+        load_configured(settings)
+    except PlaybookError as exc:
+        raise ConfigError(f"PLAYBOOKS_DIR: {exc}") from None
 
 
 def _check_credentials(settings: Settings) -> None:

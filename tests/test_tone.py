@@ -15,6 +15,8 @@ CLEAN = [
     "correcting every invoice and will write to you by 16:00 CET with the corrected copies.",
     "Sorry: logging in is slow for customers in Europe. We are moving traffic to a healthy "
     "site. Next update at 14:30 UTC.",
+    "We're sorry: 450 orders placed since 09:00 UTC were charged twice. We are refunding every "
+    "one of them and will write to you by 13:00 UTC.",
 ]
 
 
@@ -29,6 +31,11 @@ def test_clean_updates_are_not_flagged(text: str) -> None:
         ("We're sorry. Our provider had an outage. Next update by 11:00.", "blame", "Our provider"),
         ("We're sorry. A third-party outage hit us. Next update by 11:00.", "blame", "third-party"),
         ("We're sorry, this was user error. Next update by 11:00.", "blame", "user error"),
+        (
+            "We're sorry: your internet provider is slow. Next update by 11:00.",
+            "blame",
+            "your internet provider",
+        ),
         ("We're sorry. It was not our fault. Next update by 11:00.", "blame", "not our fault"),
         (
             "We regret any inconvenience. We know it hurts. Next update by 11:00.",
@@ -49,6 +56,7 @@ def test_clean_updates_are_not_flagged(text: str) -> None:
         ("We're sorry: 5xx errors on checkout. Next update by 11:00.", "jargon", "5xx"),
         ("We're sorry: p99 is high. Next update by 11:00.", "jargon", "p99"),
         ("We're sorry: DNS is broken. Next update by 11:00.", "jargon", "DNS"),
+        ("We're sorry: checkout shows error 503. Next update by 11:00.", "jargon", "error 503"),
         ("We're sorry: a k8s pod died. Next update by 11:00.", "jargon", "k8s"),
         ("We're sorry: failover did not work. Next update by 11:00.", "jargon", "failover"),
         ("We're sorry. RCA to follow. Next update by 11:00.", "jargon", "RCA"),
