@@ -93,3 +93,16 @@ def test_each_way_of_pointing_outside_is_recognised() -> None:
     assert references_outside("Path(__file__).resolve().parents[2]", "tests/x.py")
     assert not references_outside("Path(__file__).resolve().parents[1]", "tests/x.py")
     assert not references_outside("Path(__file__).resolve().parents[2]", "bot/sandbox/x.py")
+
+
+def test_every_link_in_the_documents_leads_to_a_file_of_the_repository() -> None:
+    broken = []
+    for name in (n for n in checked_in() if n.endswith(".md")):
+        page = ROOT / name
+        for target in re.findall(r"\]\(([^)\s#]+)(?:#[^)]*)?\)", page.read_text()):
+            if re.match(r"[a-z][a-z0-9+.-]*:", target):
+                continue  # a web address, not a file
+            resolved = (page.parent / target).resolve()
+            if not resolved.is_relative_to(ROOT) or not resolved.exists():
+                broken.append(f"{name}: {target}")
+    assert not broken, broken
