@@ -38,7 +38,7 @@ BOT_SCOPES = (
     "im:write",
     "files:write",
 )
-"""What the bot asks for when installed; the same list as slack-app-manifest.yml."""
+"""What the bot asks for when installed; the same list as manifests/*.yml."""
 
 
 def slack_client(settings: Settings, metrics: Metrics) -> AsyncWebClient:

@@ -1,36 +1,35 @@
-"""Slack's published method specs (../shared/slack/methods), for checking outgoing calls."""
+"""Slack's published facts, carried in this repository (tests/slack_reference, whose
+SOURCES.md names where each file comes from): method specs for checking outgoing calls and
+the double's answers, and payload examples for checking what the driver sends."""
 
 from __future__ import annotations
 
 import json
-import os
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-
-def _find_shared() -> Path:
-    """``shared/slack`` beside the checkout (or AMENDS_SLACK_SHARED)."""
-    if os.environ.get("AMENDS_SLACK_SHARED"):
-        return Path(os.environ["AMENDS_SLACK_SHARED"])
-    for parent in Path(__file__).resolve().parents[1:]:
-        candidate = parent / "shared" / "slack"
-        if (candidate / "methods").is_dir():
-            return candidate
-    raise RuntimeError(
-        "Slack's specs (shared/slack) are not beside this checkout; "
-        "set AMENDS_SLACK_SHARED to their folder"
-    )
-
-
-SHARED = _find_shared()
+REFERENCE = Path(__file__).resolve().parent / "slack_reference"
 
 
 @cache
 def method_spec(method: str) -> dict[str, Any]:
-    path = SHARED / "methods" / f"{method}.json"
-    assert path.exists(), f"{method} is not a Slack Web API method in {SHARED}"
+    """Slack's documented spec of one Web API method (arguments, errors, examples)."""
+    path = REFERENCE / "methods" / f"{method}.json"
+    assert path.exists(), (
+        f"{method}: no spec in {REFERENCE / 'methods'}; copy Slack's (see SOURCES.md there)"
+    )
     return dict(json.loads(path.read_text()))
+
+
+def payload_text(name: str) -> str:
+    """A request body exactly as Slack sends it (e.g. a form-encoded slash command)."""
+    return (REFERENCE / "payloads" / name).read_text()
+
+
+def payload_example(name: str) -> dict[str, Any]:
+    """A JSON payload example from Slack or its SDKs' test suites."""
+    return dict(json.loads(payload_text(name)))
 
 
 # slack-sdk adds the workspace's team_id to every call made with a per-request client (org-wide

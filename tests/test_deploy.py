@@ -1,5 +1,6 @@
 """What a Docker engine would run, checked without one (CI has none): the Dockerfile's
-steps, its entry point and healthcheck commands, .dockerignore, and the app manifest."""
+steps, its entry point and healthcheck commands, .dockerignore, and the app manifests (one
+per mode, each valid by Slack's own manifest schema)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,24 @@ import shlex
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from jsonschema import Draft7Validator
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 
 from bot.app import BOT_SCOPES
 from bot.runtime import EVENTS_PATH
 from tests.conftest import Harness
+from tests.slack_spec import REFERENCE
 
 ROOT = Path(__file__).resolve().parents[1]
+MODES = ("http.yml", "socket-mode.yml")
+MANIFESTS = sorted((ROOT / "manifests").iterdir())
+MANIFEST_SCHEMA = json.loads((REFERENCE / "manifest-schema-v1.json").read_text())
+# Slack tells the app it was removed from a workspace with these (app events: no scope).
+UNINSTALL_EVENTS = {"app_uninstalled", "tokens_revoked"}
 
 
 def instructions() -> list[tuple[str, str]]:
@@ -99,10 +112,60 @@ def test_dockerignore_keeps_secrets_and_local_state_out_of_the_image() -> None:
     assert {".env", ".venv", ".git", "*.db"} <= ignored
 
 
-def test_the_manifest_matches_what_the_bot_asks_for_and_serves() -> None:
-    manifest = (ROOT / "slack-app-manifest.yml").read_text()
-    bot_scopes = manifest.split("    bot:\n", 1)[1].split("settings:", 1)[0]
-    assert tuple(re.findall(r"^\s+- (\S+)$", bot_scopes, re.M)) == BOT_SCOPES
-    urls = re.findall(r"(?:url|request_url): (\S+)", manifest)
-    assert urls and all(url.endswith(EVENTS_PATH) for url in urls)
-    assert "/slack/oauth_redirect" in manifest and "socket_mode_enabled: true" in manifest
+def load_manifest(path: Path) -> dict[str, Any]:
+    return dict(yaml.safe_load(path.read_text()))
+
+
+def without_urls(node: Any) -> Any:
+    """The manifest with every URL and the Socket Mode switch left out."""
+    if isinstance(node, dict):
+        dropped = {"url", "request_url", "redirect_urls", "socket_mode_enabled"}
+        return {k: without_urls(v) for k, v in node.items() if k not in dropped}
+    if isinstance(node, list):
+        return [without_urls(item) for item in node]
+    return node
+
+
+@pytest.mark.parametrize("path", MANIFESTS, ids=lambda path: path.name)
+def test_every_manifest_is_valid_by_slacks_own_manifest_schema(path: Path) -> None:
+    manifest = load_manifest(path)
+    assert manifest["_metadata"]["major_version"] == 1, "the schema kept is v1"
+    validator = Draft7Validator(MANIFEST_SCHEMA, format_checker=Draft7Validator.FORMAT_CHECKER)
+    problems = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(manifest)]
+    assert not problems, problems
+
+
+@pytest.mark.parametrize("path", MANIFESTS, ids=lambda path: path.name)
+def test_every_manifest_asks_for_the_bots_scopes_and_hears_of_uninstalls(path: Path) -> None:
+    manifest = load_manifest(path)
+    assert tuple(manifest["oauth_config"]["scopes"]["bot"]) == BOT_SCOPES
+    assert "user" not in manifest["oauth_config"]["scopes"]
+    events = manifest["settings"]["event_subscriptions"]["bot_events"]
+    assert set(events) >= UNINSTALL_EVENTS
+    slacks = {e["name"] for e in json.loads((REFERENCE / "events.json").read_text())}
+    assert set(events) <= slacks, "every subscribed event is one Slack lists"
+
+
+def test_there_is_one_manifest_per_mode_and_they_differ_only_in_how_slack_reaches_us() -> None:
+    assert [path.name for path in MANIFESTS] == ["http.yml", "socket-mode.yml"]
+    http, socket = (load_manifest(ROOT / "manifests" / name) for name in MODES)
+    assert without_urls(http) == without_urls(socket)
+
+
+def test_the_http_manifest_sends_commands_clicks_and_events_to_the_bots_url() -> None:
+    manifest = load_manifest(ROOT / "manifests" / "http.yml")
+    settings = manifest["settings"]
+    assert settings["socket_mode_enabled"] is False, "with Socket Mode on Slack ignores URLs"
+    urls = [command["url"] for command in manifest["features"]["slash_commands"]]
+    urls += [settings["interactivity"]["request_url"]]
+    urls += [settings["event_subscriptions"]["request_url"]]
+    assert len(urls) == 3 and all(url == f"https://amends.example.com{EVENTS_PATH}" for url in urls)
+    bolt = AsyncOAuthSettings(client_id="1.2", client_secret="s", scopes=list(BOT_SCOPES))
+    redirect = f"https://amends.example.com{bolt.redirect_uri_path}"
+    assert manifest["oauth_config"]["redirect_urls"] == [redirect]
+
+
+def test_the_socket_mode_manifest_turns_socket_mode_on_and_names_no_url() -> None:
+    manifest = load_manifest(ROOT / "manifests" / "socket-mode.yml")
+    assert manifest["settings"]["socket_mode_enabled"] is True
+    assert "://" not in json.dumps(manifest), "Slack reaches a Socket Mode app by no URL"

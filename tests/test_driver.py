@@ -4,10 +4,8 @@ verifier) and shapes payloads like Slack's own captured ones."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -20,17 +18,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.sandbox.double_http import serve
 from bot.sandbox.driver import SlackDriver, signature
 from bot.sandbox.slack_double import SlackDouble
+from tests.slack_spec import payload_example, payload_text
 
-SHARED = Path(
-    os.environ.get("AMENDS_SLACK_SHARED")
-    or Path(__file__).resolve().parents[2] / "shared" / "slack"
-)
 SECRET = "driver-secret"
 TOKEN = "xoxb-test"
-
-
-def payload_example(name: str) -> dict[str, Any]:
-    return dict(json.loads((SHARED / "payloads" / name).read_text()))
 
 
 def plain(text: str) -> dict[str, str]:
@@ -173,7 +164,7 @@ async def test_slash_commands_look_like_slacks(echo: Echo) -> None:
         "/incident", "declare DB is down", user_id="UA", channel_id=echo.channel_id
     )
     assert reply.status == 200 and echo.received[0]["valid"] and reply.elapsed > 0
-    example = (SHARED / "payloads" / "slash_command_slack_docs.form.txt").read_text()
+    example = payload_text("slash_command_slack_docs.form.txt")
     form = echo.form()
     assert set(parse_qs(example, keep_blank_values=True)) <= set(form)
     assert form["command"] == ["/incident"] and form["text"] == ["declare DB is down"]

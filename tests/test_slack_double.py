@@ -1,11 +1,10 @@
 """The Slack API double behaves like Slack: checked with slack-sdk's real client against
-Slack's published method specs (shared/slack)."""
+Slack's published method specs (carried in tests/slack_reference)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,15 +18,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.sandbox.double_methods import METHODS, MISSING_ARGUMENT_ERRORS
 from bot.sandbox.slack_double import REQUIRED_ARGS, SlackDouble, wait_for
+from tests.slack_spec import method_spec, payload_example
 
-SHARED = Path(
-    os.environ.get("AMENDS_SLACK_SHARED")
-    or Path(__file__).resolve().parents[2] / "shared" / "slack"
-)
 SANDBOX = Path(__file__).resolve().parents[1] / "bot" / "sandbox"
 TOKEN = "xoxb-one"
 # Slack documents these for every method in a shared "common errors" list, which the
-# per-method files in shared/slack/methods leave out (views.open's own error example is
+# per-method files in tests/slack_reference/methods leave out (views.open's own error example is
 # invalid_arguments; conversations.create lists missing_argument).
 COMMON_ERRORS = {"not_authed", "invalid_auth", "missing_argument", "invalid_arguments"}
 
@@ -45,10 +41,6 @@ MODAL = {
     ],
 }
 HOME = {"type": "home", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "hi"}}]}
-
-
-def method_spec(method: str) -> dict[str, Any]:
-    return dict(json.loads((SHARED / "methods" / f"{method}.json").read_text()))
 
 
 def spec_errors(method: str) -> set[str]:
@@ -465,7 +457,7 @@ async def error_scenarios(double: SlackDouble) -> list[Scenario]:
 
 
 def test_the_429_is_slacks_own() -> None:
-    expected = json.loads((SHARED / "payloads" / "ratelimited_429.json").read_text())
+    expected = payload_example("ratelimited_429.json")
     from bot.sandbox.double_http import RATELIMITED_BODY
 
     assert expected["body"] == RATELIMITED_BODY

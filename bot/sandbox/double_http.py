@@ -13,7 +13,8 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 
 RATELIMITED_BODY = {"ok": False, "error": "ratelimited"}
-"""Exactly the body of shared/slack/payloads/ratelimited_429.json."""
+"""Slack's 429 body (docs.slack.dev/apis/web-api/rate-limits; the copy in
+tests/slack_reference/payloads/ratelimited_429.json checks it)."""
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ from bot.sandbox.double_state import SlackError, Workspace
 
 Method = Callable[[Workspace, Args], dict[str, Any]]
 
-# As published in shared/slack/methods/<method>.json `args.required`, less `token` (auth).
+# As Slack publishes in docs.slack.dev/reference/methods/<method>.json `args.required`, less
+# `token` (auth); tests/slack_reference/methods holds the copy the tests check this against.
 REQUIRED_ARGS: dict[str, tuple[str, ...]] = {
     "auth.test": (),
     "bookmarks.add": ("title", "type"),

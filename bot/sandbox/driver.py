@@ -1,5 +1,6 @@
 """Sends requests to the bot exactly as Slack does: form-encoded, shaped like Slack's own
-payloads (shared/slack/payloads), signed with the signing secret (v0 HMAC-SHA256)."""
+payloads (examples from Slack's docs and SDK test suites, copied in
+tests/slack_reference/payloads), signed with the signing secret (v0 HMAC-SHA256)."""
 
 from __future__ import annotations
 
