@@ -60,7 +60,8 @@ class NotAnEvent(ValueError):
 
 @dataclass
 class Attempt:
-    """One delivery attempt: its retry number, and how the app answered (None: no answer)."""
+    """One delivery attempt: its retry number, and how the app answered (None: no answer;
+    header names in lower case)."""
 
     retry: int
     reason: str
@@ -136,7 +137,7 @@ class Events:
         await self._attempt(delivery, 0, "")
         for number in range(1, MAX_RETRIES + 1 if retry else 1):
             last = delivery.attempts[-1]
-            if delivery.acked or last.headers.get("X-Slack-No-Retry") == "1":
+            if delivery.acked or last.headers.get("x-slack-no-retry") == "1":
                 break
             await asyncio.sleep(self.retry_delays[number - 1])
             await self._attempt(delivery, number, _reason(last))
@@ -197,7 +198,8 @@ class Events:
                 session.post(self.request_url, data=raw, headers=headers) as response,
             ):
                 await response.read()
-                return Attempt(retry, reason, response.status, dict(response.headers))
+                answered = {k.lower(): v for k, v in response.headers.items()}
+                return Attempt(retry, reason, response.status, answered)
         except TimeoutError:
             return Attempt(retry, reason, None, {"reason": "http_timeout"})
         except aiohttp.ClientError:
