@@ -272,6 +272,10 @@ async def test_an_uninstalled_workspace_loses_its_reminders_and_parked_calls_the
 
     await until(stopped)
     assert await bot_of(two, TEAM) is None
+    store = two.runtime.app.installation_store
+    assert store is not None
+    assert await store.async_find_installation(enterprise_id=None, team_id=TEAM) is None
+    assert await store.async_find_installation(enterprise_id=None, team_id=SECOND) is not None
     outbox.start()
     await two.double.wait_for(lambda: _posted(two, SECOND, f"parked for {SECOND}"))
     later = await declare(two, two.second, SECOND, "Search down")
