@@ -266,15 +266,21 @@ async def test_an_uninstalled_workspace_loses_its_reminders_and_parked_calls_the
 
     await two.double.uninstall(TEAM)
 
+    store = two.runtime.app.installation_store
+    assert store is not None
+
     async def stopped() -> bool:
         row = await reminders.get(incident.id)
-        return row is not None and row.state == CANCELLED and await outbox.store.pending() == 1
+        installed = await store.async_find_installation(enterprise_id=None, team_id=TEAM)
+        return (
+            row is not None
+            and row.state == CANCELLED
+            and await outbox.store.pending() == 1
+            and installed is None
+        )
 
     await until(stopped)
     assert await bot_of(two, TEAM) is None
-    store = two.runtime.app.installation_store
-    assert store is not None
-    assert await store.async_find_installation(enterprise_id=None, team_id=TEAM) is None
     assert await store.async_find_installation(enterprise_id=None, team_id=SECOND) is not None
     outbox.start()
     await two.double.wait_for(lambda: _posted(two, SECOND, f"parked for {SECOND}"))
@@ -298,8 +304,11 @@ async def test_a_workspace_reinstalled_after_an_uninstall_works_again_and_a_late
 ) -> None:
     await install(two, TEAM)
     two.double.events.subscribe(two.runtime.events_url, SIGNING_SECRET)
+    store = two.runtime.app.installation_store
+    assert store is not None
     deliveries = await two.double.uninstall(TEAM)
-    await until(lambda: _absent(bot_of(two, TEAM)))
+    await until(lambda: _absent(store.async_find_installation(enterprise_id=None, team_id=TEAM)))
+    assert await bot_of(two, TEAM) is None
 
     answer = await install(two, TEAM)
     assert answer.startswith("200"), answer
