@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
 
@@ -21,7 +22,10 @@ from bot.workspaces import NotInstalled
 from storage.outbox import OutboxStore
 from storage.reminders import CANCELLED, PENDING
 from tests.conftest import ALICE, SIGNING_SECRET, TEAM, Harness, start_harness, stop_harness
+from tests.test_socket_mode import SocketBot, double, socket_bot
 from tests.test_updates_e2e import declare, reminders
+
+__all__ = ["double", "socket_bot"]  # the Socket Mode fixtures, used here too
 
 URL_VERIFICATION = {
     "token": "Jhj5dZrVaK7ZwHHjRyZWjbDl",
@@ -214,3 +218,22 @@ async def test_an_event_the_app_does_not_ack_in_time_is_retried_with_x_slack_ret
     assert time.monotonic() - started < 5
     assert [a.retry for a in delivery.attempts] == [0, 1, 2, 3]
     assert {a.reason for a in delivery.attempts[1:]} == {"http_timeout"}
+
+
+async def test_in_socket_mode_the_uninstall_arrives_as_events_api_envelopes_and_is_applied(
+    socket_bot: SocketBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    d = socket_bot.double
+    caplog.set_level(logging.INFO)
+    deliveries = await d.uninstall()
+    assert all(x.acked for x in deliveries)
+    envelopes = [x.envelope for x in d.socket.deliveries]
+    assert [e["type"] for e in envelopes] == ["events_api", "events_api"]
+    assert [e["payload"]["event"]["type"] for e in envelopes] == [
+        "tokens_revoked",
+        "app_uninstalled",
+    ]
+    stopped = ["revoked the bot token", "uninstalled Amends"]
+    await d.wait_for(
+        lambda: [m for r in caplog.records for m in stopped if m in r.getMessage()] == stopped
+    )
