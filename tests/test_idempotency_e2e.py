@@ -11,9 +11,11 @@ import asyncio
 import logging
 
 import pytest
+from sqlalchemy import func, select
 
 from bot.sandbox.double_events import NotAnEvent
 from bot.sandbox.slack_double import SlackDouble
+from storage.models import SeenRequest
 from tests.conftest import ALICE, BOB, SIGNING_SECRET, TEAM, Harness
 from tests.helpers import header_message
 from tests.test_socket_mode import SocketBot, double, socket_bot
@@ -61,6 +63,23 @@ async def test_an_event_envelope_with_retry_attempt_is_applied_once_in_socket_mo
     assert all(e["payload"]["event_id"] == body["event_id"] for e in sent)
     await asyncio.sleep(0.3)
     assert applied(caplog) == 1
+
+
+async def test_commands_and_clicks_write_nothing_to_guard_against_redeliveries(
+    harness: Harness,
+) -> None:
+    h = harness
+    channel = await declare(h, "SEV2")
+    await h.driver.click(
+        header_message(h, channel),
+        "status_select",
+        user_id=ALICE,
+        selected_option_value="identified",
+    )
+    await h.double.wait_for(lambda: announcements(h, channel, "identified"))
+    async with h.runtime.engine.connect() as connection:
+        seen = await connection.scalar(select(func.count()).select_from(SeenRequest))
+    assert seen == 0
 
 
 async def test_the_double_refuses_to_redeliver_a_slash_command_or_a_click(
