@@ -24,6 +24,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.metrics import Metrics
 from bot.periodic import Periodic
 from bot.slack_calls import slack_error
+from bot.workspaces import NotInstalled, workspace_gone
+from storage.db import database_unavailable
 from storage.models import OutboxCall, utcnow
 from storage.outbox import OutboxStore
 
@@ -49,6 +51,8 @@ def transient(error: BaseException) -> bool:
 
 
 def describe(error: BaseException) -> str:
+    if isinstance(error, NotInstalled):
+        return "not installed"
     return slack_error(error) if isinstance(error, SlackApiError) else type(error).__name__
 
 
@@ -138,15 +142,31 @@ class Outbox:
         for call in await self.store.due(now, BATCH):
             backoff = min(MAX_BACKOFF, timedelta(seconds=self.retry_seconds * 2**call.attempts))
             if await self.store.claim(call, now + backoff):
-                sent += await self._send(call)
+                sent += await self._send_alone(call)
         self.metrics.outbox_pending.set(await self.store.pending())
         return sent
 
+    async def _send_alone(self, call: OutboxCall) -> int:
+        """One call's failure, whatever it is, leaves the rest of the batch to go on;
+        the claim's backoff makes it due again later."""
+        try:
+            return await self._send(call)
+        except Exception as exc:
+            if database_unavailable(exc):
+                raise
+            log.exception("outbox: %s #%s failed; trying again later", call.method, call.id)
+            return 0
+
     async def _send(self, call: OutboxCall) -> int:
-        client = await self.client_for(call.team_id)
+        try:
+            client = await self.client_for(call.team_id)
+        except NotInstalled as exc:
+            return await self._drop_gone(call, exc)
         try:
             await client.api_call(call.method, json=json.loads(call.args))
         except Exception as exc:
+            if workspace_gone(exc):
+                return await self._drop_gone(call, exc)
             if transient(exc) and utcnow() - call.created_at < GIVE_UP_AFTER:
                 await self.store.failed(call.id, describe(exc))
                 return 0
@@ -156,3 +176,14 @@ class Outbox:
         await self.store.done(call.id)
         log.info("outbox: delivered a parked %s", call.method)
         return 1
+
+    async def _drop_gone(self, call: OutboxCall, error: BaseException) -> int:
+        """No token will ever send this call: the workspace uninstalled Amends."""
+        log.warning(
+            "outbox: dropping %s: workspace %s is gone (%s)",
+            call.method,
+            call.team_id,
+            describe(error),
+        )
+        await self.store.done(call.id)
+        return 0

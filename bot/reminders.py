@@ -30,6 +30,7 @@ from bot.metrics import Metrics
 from bot.policy import ACTIVE_STATUSES, Status, comms_owner
 from bot.settings import Settings
 from bot.slack_calls import slack_error
+from bot.workspaces import workspace_gone
 from messages.model import IncidentCard
 from messages.updates import (
     escalation_blocks,
@@ -220,9 +221,13 @@ class ReminderEngine:
                 try:
                     await self.deliver(reminder)
                 except Exception as exc:
-                    outcome = "retry"
+                    gone = workspace_gone(exc)
+                    outcome = "dropped" if gone else "retry"
                     try:
-                        await self._retry_later(reminder, exc)
+                        if gone:
+                            await self._drop(reminder, exc)
+                        else:
+                            await self._retry_later(reminder, exc)
                     except Exception as lost:
                         # The database is away too: the lease runs out, a sweep takes the
                         # reminder again, and _already_posted keeps it from posting twice.
@@ -230,6 +235,17 @@ class ReminderEngine:
                         log.warning("reminder %s: could not release it: %r", reminder.id, lost)
                 fields["outcome"] = outcome
                 log.info("reminder %s %s", reminder.kind, outcome, extra=fields)
+
+    async def _drop(self, reminder: Reminder, exc: Exception) -> None:
+        """The workspace uninstalled Amends (or its token is dead): no retry can succeed."""
+        log.warning(
+            "reminder %s for incident %s dropped: workspace %s is gone (%s)",
+            reminder.id,
+            reminder.incident_id,
+            reminder.team_id,
+            slack_error(exc) if isinstance(exc, SlackApiError) else "not installed",
+        )
+        await self.reminders.set_state(reminder.incident_id, CANCELLED, kind=reminder.kind)
 
     async def _retry_later(self, reminder: Reminder, exc: Exception) -> None:
         error = slack_error(exc) if isinstance(exc, SlackApiError) else repr(exc)

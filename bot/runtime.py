@@ -64,7 +64,6 @@ class Runtime:
         app = build_app(settings, services, client, installations, states)
         services.engine.start()
         services.updates.outbox.start()
-        services.redeliveries.start()
         return cls(settings, engine, services, app, metrics)
 
     async def serve_http(
@@ -93,7 +92,6 @@ class Runtime:
 
     async def stop(self) -> None:
         await self.services.updates.outbox.stop()
-        await self.services.redeliveries.stop()
         self.services.engine.stop()
         await self.services.engine.drain()
         if self.runner is not None:

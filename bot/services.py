@@ -14,17 +14,19 @@ from bot.declare import DeclareFlow
 from bot.incidents import IncidentService
 from bot.metrics import Metrics
 from bot.outbox import Outbox
-from bot.redelivery import Redeliveries
+from bot.redelivery import EventDeliveries
 from bot.reminders import ClientFor, ReminderEngine
 from bot.report import ReportService
 from bot.settings import Settings
 from bot.updates import UpdateService
+from bot.workspaces import Departures
 from storage.closures import ClosureStore
 from storage.customers import CustomerStore
 from storage.models import Incident as Incident
-from storage.outbox import OutboxStore, SeenRequests
+from storage.outbox import OutboxStore, SeenEvents
 from storage.reminders import ReminderStore
 from storage.repository import IncidentStore
+from storage.workspaces import WorkspaceWork
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,8 @@ class Services:
     customers: CustomerService
     closing: CloseService
     reports: ReportService
-    redeliveries: Redeliveries
+    events: EventDeliveries
+    departures: Departures
 
     @classmethod
     def build(
@@ -77,5 +80,6 @@ class Services:
             customers=customers,
             closing=closing,
             reports=reports,
-            redeliveries=Redeliveries(SeenRequests(store.engine)),
+            events=EventDeliveries(SeenEvents(store.engine)),
+            departures=Departures(WorkspaceWork(store.engine)),
         )

@@ -5,7 +5,16 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.services import Services
-from handlers import actions, closing, commands, customers, middleware, reminders, views
+from handlers import (
+    actions,
+    closing,
+    commands,
+    customers,
+    events,
+    middleware,
+    reminders,
+    views,
+)
 from handlers.errors import handle_error
 
 
@@ -17,4 +26,5 @@ def register(app: AsyncApp, services: Services) -> None:
     views.register(app, services)
     customers.register(app, services)
     closing.register(app, services)
+    events.register(app, services)
     app.error(handle_error)

@@ -1,8 +1,11 @@
-"""App-wide middleware: redeliveries from Slack are acknowledged and not applied twice."""
+"""App-wide middleware: Slack's redeliveries of an event are acknowledged, not applied again.
+
+Only Events API deliveries are ever redelivered by Slack (see ``bot.redelivery``); slash
+commands and interactive payloads pass straight through, with nothing written for them.
+"""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -19,14 +22,12 @@ Next = Callable[[], Awaitable[BoltResponse]]
 
 def register(app: AsyncApp, services: Services) -> None:
     @app.middleware
-    async def drop_redeliveries(req: AsyncBoltRequest, next: Next) -> BoltResponse | None:
-        retry = (req.headers.get("x-slack-retry-num") or [""])[0]
-        # Socket Mode hands Bolt the parsed payload, with no raw body.
-        body = req.raw_body or json.dumps(req.body, sort_keys=True)
-        first = await services.redeliveries.first_delivery(
-            req.context.team_id or "", body, redelivered=bool(retry)
-        )
-        if first:
+    async def apply_each_event_once(req: AsyncBoltRequest, next: Next) -> BoltResponse | None:
+        event_id = req.body.get("event_id") if req.body.get("type") == "event_callback" else None
+        if not isinstance(event_id, str) or not event_id:
             return await next()
-        log.info("dropped a redelivered request (retry %s)", retry)
+        if await services.events.first_time(event_id):
+            return await next()
+        retry = (req.headers.get("x-slack-retry-num") or [""])[0]
+        log.info("dropped a redelivered event %s (retry %s)", event_id, retry or "in envelope")
         return BoltResponse(status=200, body="", headers={"X-Slack-No-Retry": "1"})

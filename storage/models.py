@@ -237,8 +237,9 @@ class OutboxCall(Base):
 
 
 class SeenRequest(Base):
-    """Slack requests already handled, so a redelivery (``X-Slack-Retry-Num``) is not
-    applied twice. Rows older than a few minutes are pruned."""
+    """Events API deliveries already applied (keyed by event), so Slack's redelivery of
+    an event (``X-Slack-Retry-Num``, ``retry_attempt``) is not applied twice. Rows older
+    than a few minutes are pruned."""
 
     __tablename__ = "seen_requests"
 

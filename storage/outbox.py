@@ -1,10 +1,8 @@
-"""Slack calls parked while Slack was unavailable, and the requests already handled."""
+"""Slack calls parked while Slack was unavailable, and the events already applied."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -98,12 +96,9 @@ class OutboxStore:
             return int(await session.scalar(select(func.count()).select_from(OutboxCall)) or 0)
 
 
-def request_digest(team_id: str, body: bytes) -> str:
-    """What identifies one Slack request across its redeliveries: workspace and body."""
-    return hashlib.sha256(team_id.encode() + b"\0" + body).hexdigest()
+class SeenEvents:
+    """Events API deliveries already applied (by event), so Slack's redeliveries are not."""
 
-
-class SeenRequests:
     def __init__(self, engine: AsyncEngine) -> None:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._postgres = engine.dialect.name == "postgresql"
@@ -119,18 +114,6 @@ class SeenRequests:
         async with self._sessions.begin() as session:
             result = await session.execute(statement)
             return bool(result.rowcount)  # type: ignore[attr-defined]
-
-    async def remember(self, digests: Iterable[str]) -> None:
-        """Record many digests in one transaction (those already there are kept)."""
-        rows = [{"digest": d, "seen_at": utcnow()} for d in digests]
-        if not rows:
-            return
-        insert = pg_insert if self._postgres else sqlite_insert
-        statement = insert(SeenRequest).values(rows).on_conflict_do_nothing(
-            index_elements=["digest"]
-        )
-        async with self._sessions.begin() as session:
-            await session.execute(statement)
 
     async def forget_before(self, cutoff: datetime) -> int:
         async with self._sessions.begin() as session:

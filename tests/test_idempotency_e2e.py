@@ -1,46 +1,99 @@
-"""Slack's redeliveries and people's double clicks never apply a change twice."""
+"""Slack's redeliveries of events and people's double clicks never apply a change twice.
+
+Slack redelivers Events API deliveries only (``X-Slack-Retry-Num`` over HTTP,
+``retry_attempt`` in Socket Mode); slash commands and clicks are never redelivered, but
+people click twice, or together, and compare-and-swap keeps those to one change.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 
-from tests.conftest import ALICE, BOB, TEAM, Harness
+import pytest
+from sqlalchemy import func, select
+
+from bot.sandbox.double_events import NotAnEvent
+from bot.sandbox.slack_double import SlackDouble
+from storage.models import SeenRequest
+from tests.conftest import ALICE, BOB, SIGNING_SECRET, TEAM, Harness
 from tests.helpers import header_message
+from tests.test_socket_mode import SocketBot, double, socket_bot
 from tests.test_updates_e2e import declare
 
+__all__ = ["double", "socket_bot"]  # the Socket Mode fixtures, used here too
 
-async def test_a_redelivered_declare_opens_one_incident(harness: Harness) -> None:
+APPLIED = "uninstalled Amends: cancelled"
+"""The line ``bot.workspaces.Departures`` logs each time it applies an uninstall."""
+
+
+def applied(caplog: pytest.LogCaptureFixture) -> int:
+    return sum(APPLIED in r.getMessage() for r in caplog.records)
+
+
+async def test_a_redelivered_event_is_applied_once(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
     h = harness
-    first = await h.driver.command(
-        "/incident", "declare Checkout down", user_id=ALICE, channel_id=h.general
-    )
-    body = h.driver.last_body
-    await h.runtime.services.redeliveries.settle()  # Slack waits 3 s before redelivering
-    again = await h.driver.redeliver(body, retry=1)
-    later = await h.driver.redeliver(body, retry=2)
-    assert first.status == again.status == later.status == 200
-    assert again.headers.get("x-slack-no-retry") == "1" and not again.text
-    await h.double.wait_for(lambda: h.double.ok_calls_to("pins.add"))
+    caplog.set_level(logging.INFO)
+    h.double.events.subscribe(h.runtime.events_url, SIGNING_SECRET)
+    first = await h.double.events.send(h.double.event({"type": "app_uninstalled"}))
+    assert first.acked and len(first.attempts) == 1
+    await h.double.wait_for(lambda: applied(caplog))
+    again = await h.double.events.redeliver(first.body, retry=1, reason="http_timeout")
+    later = await h.double.events.redeliver(first.body, retry=2, reason="http_timeout")
+    assert again.status == later.status == 200
     await asyncio.sleep(0.3)
-    assert len(h.double.ok_calls_to("conversations.create")) == 1
-    _, total = await h.store.list_by_status(TEAM, ["investigating"], 10)
-    assert total == 1
+    assert applied(caplog) == 1
+    assert again.headers.get("x-slack-no-retry") == "1"
 
 
-async def test_a_redelivered_click_changes_the_status_once(harness: Harness) -> None:
+async def test_an_event_envelope_with_retry_attempt_is_applied_once_in_socket_mode(
+    socket_bot: SocketBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    d = socket_bot.double
+    caplog.set_level(logging.INFO)
+    body = d.event({"type": "app_uninstalled"})
+    await d.socket.deliver("events_api", body)
+    await d.wait_for(lambda: applied(caplog))
+    await d.socket.deliver("events_api", body, retry_attempt=1, retry_reason="timeout")
+    await d.socket.deliver("events_api", body, retry_attempt=2, retry_reason="timeout")
+    sent = [x.envelope for x in d.socket.deliveries]
+    assert [e["retry_attempt"] for e in sent] == [0, 1, 2]
+    assert all(e["payload"]["event_id"] == body["event_id"] for e in sent)
+    await asyncio.sleep(0.3)
+    assert applied(caplog) == 1
+
+
+async def test_commands_and_clicks_write_nothing_to_guard_against_redeliveries(
+    harness: Harness,
+) -> None:
     h = harness
     channel = await declare(h, "SEV2")
-    header = header_message(h, channel)
-    click = await h.driver.click(
-        header, "status_select", user_id=ALICE, selected_option_value="identified"
+    await h.driver.click(
+        header_message(h, channel),
+        "status_select",
+        user_id=ALICE,
+        selected_option_value="identified",
     )
-    body = h.driver.last_body
-    await h.runtime.services.redeliveries.settle()
-    again = await h.driver.redeliver(body)
-    assert click.status == again.status == 200
     await h.double.wait_for(lambda: announcements(h, channel, "identified"))
-    await asyncio.sleep(0.3)
-    assert len(announcements(h, channel, "identified")) == 1
+    async with h.runtime.engine.connect() as connection:
+        seen = await connection.scalar(select(func.count()).select_from(SeenRequest))
+    assert seen == 0
+
+
+async def test_the_double_refuses_to_redeliver_a_slash_command_or_a_click(
+    double: SlackDouble,
+) -> None:
+    command = {"command": "/incident", "text": "declare x", "team_id": TEAM, "user_id": ALICE}
+    click = {"type": "block_actions", "team": {"id": TEAM}, "user": {"id": ALICE}}
+    for body in (command, click):
+        with pytest.raises(NotAnEvent):
+            await double.events.redeliver(body, retry=1)
+    with pytest.raises(ValueError, match="only events_api"):
+        await double.socket.deliver("slash_commands", command, retry_attempt=1)
+    with pytest.raises(ValueError, match="only events_api"):
+        await double.socket.deliver("interactive", click, retry_attempt=1)
 
 
 async def test_a_double_click_changes_the_status_once_and_says_so(harness: Harness) -> None:

@@ -1,13 +1,15 @@
 """Two workspaces installed through Bolt's OAuth flow: incidents, numbers and reminders
 stay apart, each workspace is served with its own bot token, and one workspace cannot
-reach the other's incidents."""
+reach the other's incidents. A workspace that uninstalls Amends loses its installation
+and its pending work, the other goes on, and a reinstall works again."""
 
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlencode, urlparse
 
@@ -18,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.runtime import Runtime
 from bot.sandbox.driver import DriverReply, SlackDriver
 from bot.sandbox.slack_double import SlackDouble
+from storage.reminders import CANCELLED
 from tests.conftest import ALICE, BOB, SIGNING_SECRET, TEAM, make_settings
 
 SECOND = "T0SECOND"
@@ -208,3 +211,112 @@ async def install_with_forged_state(two: Two) -> int:
         browser.get(f"{two.base}/slack/oauth_redirect?code={code}&state=forged.0000") as done,
     ):
         return done.status
+
+
+async def bot_of(two: Two, team: str) -> object | None:
+    store = two.runtime.app.installation_store
+    assert store is not None
+    return await store.async_find_bot(enterprise_id=None, team_id=team)
+
+
+async def until(check: Callable[[], Awaitable[bool]], timeout: float = 5.0) -> None:
+    """Until ``check()`` holds (listeners run after the ack, so a moment later)."""
+    for _ in range(int(timeout / 0.05)):
+        if await check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"not true within {timeout}s")
+
+
+async def test_tokens_revoked_removes_that_workspaces_bot_installation(two: Two) -> None:
+    for team in (TEAM, SECOND):
+        await install(two, team)
+    two.double.events.subscribe(two.runtime.events_url, SIGNING_SECRET)
+    bot_user = two.double.workspace(TEAM).bot_user_id
+    event = {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": [bot_user]}}
+    delivery = await two.double.events.send(two.double.event(event, TEAM))
+    assert delivery.acked
+    await until(lambda: _absent(bot_of(two, TEAM)))
+    assert await bot_of(two, SECOND) is not None
+
+
+async def _absent(found: Awaitable[object | None]) -> bool:
+    return await found is None
+
+
+async def test_an_uninstalled_workspace_loses_its_reminders_and_parked_calls_the_other_goes_on(
+    two: Two,
+) -> None:
+    for team in (TEAM, SECOND):
+        await install(two, team)
+    first = await declare(two, two.first, TEAM, "Checkout down")
+    second = await declare(two, two.second, SECOND, "Login slow")
+    await two.first.command("/incident", "severity SEV1", user_id=ALICE, channel_id=first)
+    await two.double.wait_for(lambda: _reminders(two, first), timeout=10)
+    outbox = two.runtime.services.updates.outbox
+    await outbox.stop()
+    for team, channel in ((TEAM, first), (SECOND, second)):
+        args = {"channel": channel, "text": f"parked for {team}"}
+        await outbox.park(
+            team, "chat.postMessage", args, what="a post", key=None, error="internal_error"
+        )
+    two.double.events.subscribe(two.runtime.events_url, SIGNING_SECRET)
+    reminders = two.runtime.services.reminders
+    incident = await two.runtime.services.store.by_number(TEAM, 1)
+
+    await two.double.uninstall(TEAM)
+
+    store = two.runtime.app.installation_store
+    assert store is not None
+
+    async def stopped() -> bool:
+        row = await reminders.get(incident.id)
+        installed = await store.async_find_installation(enterprise_id=None, team_id=TEAM)
+        return (
+            row is not None
+            and row.state == CANCELLED
+            and await outbox.store.pending() == 1
+            and installed is None
+        )
+
+    await until(stopped)
+    assert await bot_of(two, TEAM) is None
+    assert await store.async_find_installation(enterprise_id=None, team_id=SECOND) is not None
+    outbox.start()
+    await two.double.wait_for(lambda: _posted(two, SECOND, f"parked for {SECOND}"))
+    later = await declare(two, two.second, SECOND, "Search down")
+    await two.second.command("/incident", "severity SEV1", user_id=ALICE, channel_id=later)
+    await two.double.wait_for(lambda: _reminders(two, later), timeout=10)
+    assert not _posted(two, TEAM, f"parked for {TEAM}")
+    assert not [c for c in two.double.calls if c.response.get("error") == "token_revoked"]
+
+
+def _posted(two: Two, team: str, text: str) -> list[object]:
+    return [
+        c
+        for c in two.double.ok_calls_to("chat.postMessage")
+        if c.team_id == team and c.args.get("text") == text
+    ]
+
+
+async def test_a_workspace_reinstalled_after_an_uninstall_works_again_and_a_late_retry_leaves_it(
+    two: Two,
+) -> None:
+    await install(two, TEAM)
+    two.double.events.subscribe(two.runtime.events_url, SIGNING_SECRET)
+    store = two.runtime.app.installation_store
+    assert store is not None
+    deliveries = await two.double.uninstall(TEAM)
+    await until(lambda: _absent(store.async_find_installation(enterprise_id=None, team_id=TEAM)))
+    assert await bot_of(two, TEAM) is None
+
+    answer = await install(two, TEAM)
+    assert answer.startswith("200"), answer
+    await declare(two, two.first, TEAM, "Checkout down again")
+    creates = two.double.ok_calls_to("conversations.create")
+    assert [c.team_id for c in creates] == [TEAM]
+    for delivery in deliveries:  # Slack's retry of an uninstall it thought undelivered
+        attempt = await two.double.events.redeliver(delivery.body, retry=1)
+        assert attempt.status == 200
+    await asyncio.sleep(0.3)
+    assert await bot_of(two, TEAM) is not None

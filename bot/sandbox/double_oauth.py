@@ -41,6 +41,7 @@ class OAuthApp:
         if granted is None:
             return {"ok": False, "error": "invalid_code"}
         ws = workspaces[granted[0]]
+        ws.reinstall()
         return {
             "ok": True,
             "app_id": APP_ID,

@@ -126,15 +126,20 @@ class SocketMode:
         *,
         timeout: float = 3.0,
         accepts_response_payload: bool | None = None,
+        retry_attempt: int = 0,
+        retry_reason: str = "",
     ) -> dict[str, Any] | None:
         """Send an envelope to the connected app and wait for its ack.
 
         Returns the ack's ``payload`` (None if the ack had none). Raises TimeoutError when no
         ack comes within ``timeout`` seconds, as Slack would then give up (and retry events),
-        and AssertionError when no app is connected.
+        and AssertionError when no app is connected. ``retry_attempt`` above 0 sends an
+        event again as Slack's retry; Slack retries nothing else (ValueError).
         """
         if kind not in ENVELOPE_TYPES:
             raise ValueError(f"{kind!r} is not one of {ENVELOPE_TYPES}")
+        if retry_attempt and kind != "events_api":
+            raise ValueError("Slack redelivers only events_api envelopes")
         live = [ws for ws in self._sockets if not ws.closed]
         if not live:
             raise AssertionError("no app is connected to the double in Socket Mode")
@@ -149,7 +154,7 @@ class SocketMode:
             "accepts_response_payload": accepts_response_payload,
         }
         if kind == "events_api":
-            envelope.update(retry_attempt=0, retry_reason="")
+            envelope.update(retry_attempt=retry_attempt, retry_reason=retry_reason)
         delivery = Delivery(envelope)
         self.deliveries.append(delivery)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()

@@ -183,7 +183,21 @@ class Workspace:
     view_users: dict[str, str] = field(default_factory=dict)
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
     upload_base: str = ""
+    installed: bool = True
+    revoked_tokens: set[str] = field(default_factory=set)
+    """Bot tokens of earlier installations: Slack answers them ``token_revoked``."""
     _last_ts: float = 0.0
+
+    def uninstall(self) -> None:
+        """The app is removed from this workspace: its bot token stops working."""
+        self.installed = False
+        self.revoked_tokens.add(self.bot_token)
+
+    def reinstall(self) -> None:
+        """Installed again after an uninstall: a new bot token (the old one stays dead)."""
+        if not self.installed:
+            self.bot_token = f"xoxb-{self.team_id.lower()}-{secrets.token_hex(8)}"
+            self.installed = True
 
     def next_ts(self) -> str:
         """Message timestamps are unique per workspace and always increase."""

@@ -1,11 +1,12 @@
 """Sends requests to the bot exactly as Slack does: form-encoded, shaped like Slack's own
 payloads (examples from Slack's docs and SDK test suites, copied in
-tests/slack_reference/payloads), signed with the signing secret (v0 HMAC-SHA256)."""
+tests/slack_reference/payloads), signed with the signing secret (v0 HMAC-SHA256).
+
+Slack never redelivers a slash command or an interactive payload, so neither does the
+driver; events (and their redeliveries) come from the double (``double_events``)."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import time
 from dataclasses import dataclass, field
@@ -14,11 +15,10 @@ from urllib.parse import urlencode
 
 import aiohttp
 
+from bot.sandbox.double_events import VERIFICATION_TOKEN as VERIFICATION_TOKEN
+from bot.sandbox.double_events import signature as signature
 from bot.sandbox.double_state import APP_ID, Workspace
 from bot.sandbox.slack_double import SlackDouble
-
-VERIFICATION_TOKEN = "verification-token-unused"
-"""Slack still sends the deprecated verification token; signed requests make it moot."""
 
 
 @dataclass
@@ -41,12 +41,6 @@ class DriverReply:
         return body if isinstance(body, dict) else None
 
 
-def signature(secret: str, timestamp: int, body: bytes) -> str:
-    """``v0=`` + hex HMAC-SHA256 of ``v0:<timestamp>:<body>``, as Slack signs requests."""
-    base = b"v0:" + str(timestamp).encode() + b":" + body
-    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
-
-
 class SlackDriver:
     """Plays Slack's side towards the bot: slash commands, clicks and view submissions."""
 
@@ -58,8 +52,6 @@ class SlackDriver:
         self.double = double
         self.team: Workspace = double.workspace(team_id)
         self._session: aiohttp.ClientSession | None = None
-        self.last_body = b""
-        """The last body sent, so a test can play Slack redelivering it."""
 
     async def __aenter__(self) -> SlackDriver:
         return self
@@ -83,7 +75,6 @@ class SlackDriver:
         """POST ``body`` to the bot as is; ``elapsed`` runs from sending to the full answer."""
         if self._session is None:
             self._session = aiohttp.ClientSession()
-        self.last_body = body
         started = time.perf_counter()
         async with self._session.post(self.bot_url, data=body, headers=headers) as response:
             text = await response.text()
@@ -91,19 +82,11 @@ class SlackDriver:
                 response.status, text, time.perf_counter() - started, headers=dict(response.headers)
             )
 
-    async def redeliver(self, body: bytes, retry: int = 1) -> DriverReply:
-        """Send ``body`` again as Slack does when it thinks the first delivery failed."""
-        headers = {
-            "Content-Type": "application/x-www-form-urlencoded",
-            "X-Slack-Retry-Num": str(retry),
-            "X-Slack-Retry-Reason": "http_timeout",
-            **self.sign(body),
-        }
-        return await self.post_raw(body, headers)
-
     async def _post_form(
         self, fields: dict[str, str], trigger_id: str | None, response_url: str | None
     ) -> DriverReply:
+        if not self.team.installed:
+            raise AssertionError("Slack sends nothing to an app uninstalled from the workspace")
         body = urlencode(fields).encode()
         headers = {"Content-Type": "application/x-www-form-urlencoded", **self.sign(body)}
         reply = await self.post_raw(body, headers)

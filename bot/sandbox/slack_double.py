@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from bot.sandbox.blockkit import validate_view
+from bot.sandbox.double_events import EventDelivery, Events, event_callback, uninstall_events
 from bot.sandbox.double_files import UPLOAD_PATH, receive_upload
 from bot.sandbox.double_http import (
     RATELIMITED_BODY,
@@ -74,6 +75,7 @@ class SlackDouble:
         self._limits: dict[str, RateLimiter] = {}
         self._runner: web.AppRunner | None = None
         self.socket = SocketMode(app_token)
+        self.events = Events(self.socket)
         self.oauth = OAuthApp()
         self.host = "127.0.0.1"
         self.port = 0
@@ -343,6 +345,18 @@ class SlackDouble:
         """An envelope to the app connected in Socket Mode; its ack's payload (SocketMode)."""
         return await self.socket.deliver(kind, payload, timeout=timeout)
 
+    def event(self, event: dict[str, Any], team_id: str | None = None) -> dict[str, Any]:
+        """``event`` wrapped as Slack delivers it from a workspace (double_events)."""
+        return event_callback(self.workspace(team_id), event)
+
+    async def uninstall(self, team_id: str | None = None) -> list[EventDelivery]:
+        """Someone removes the app from a workspace: its bot token stops working at once,
+        and Slack tells the app with ``tokens_revoked`` and ``app_uninstalled``."""
+        ws = self.workspace(team_id)
+        events = uninstall_events(ws)
+        ws.uninstall()
+        return [await self.events.send(event_callback(ws, event)) for event in events]
+
     async def wait_for(self, predicate: Callable[[], T | None], timeout: float = 5.0) -> T:
         """The module's :func:`wait_for`, for tests that only hold the double."""
         return await wait_for(predicate, timeout)
@@ -357,7 +371,9 @@ class SlackDouble:
         args = await read_args(request)
         token = token_of(request, args)
         args.pop("token", None)
-        ws = next((w for w in self.workspaces.values() if w.bot_token == token), None)
+        ws = next(
+            (w for w in self.workspaces.values() if w.installed and w.bot_token == token), None
+        )
         fault = self._faults[method].popleft() if self._faults.get(method) else None
         if fault is not None and fault.delay:
             await asyncio.sleep(fault.delay)
@@ -390,13 +406,20 @@ class SlackDouble:
         if not token:
             return 200, {"ok": False, "error": "not_authed"}, {}
         if ws is None:
-            return 200, {"ok": False, "error": "invalid_auth"}, {}
+            return 200, {"ok": False, "error": self._refusal(token)}, {}
         if fault is not None and fault.error:
             return 200, {"ok": False, "error": fault.error}, {}
         try:
             return 200, call_method(ws, method, args), {}
         except SlackError as exc:
             return 200, {"ok": False, "error": exc.code, **exc.extra}, {}
+
+    def _refusal(self, token: str) -> str:
+        """A token of an uninstalled app is ``token_revoked`` ("The token being used is not
+        valid", methods/users.profile.get.json errors); one never issued ``invalid_auth``."""
+        if any(token in w.revoked_tokens for w in self.workspaces.values()):
+            return "token_revoked"
+        return "invalid_auth"
 
     def files(self, team_id: str | None = None) -> dict[str, dict[str, Any]]:
         """Files uploaded to a workspace, by id, with their bytes once uploaded."""
