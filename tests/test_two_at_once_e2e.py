@@ -132,3 +132,36 @@ async def test_two_people_adding_the_same_customer_at_once_add_it_once(harness: 
     assert [c.name for c in incident.customers] == [f"Acme {n}" for n in range(1, ROUNDS + 1)]
     added = [e for e in await h.store.timeline(incident.id) if e.kind == "customer_added"]
     assert len(added) == ROUNDS
+
+
+async def test_a_customer_added_after_everyone_was_contacted_counts_again_once_confirmed(
+    harness: Harness,
+) -> None:
+    h = harness
+    channel = await declare_with(h, "Acme")
+    for name in ("Acme", "Globex"):
+        if name != "Acme":
+            reply = await h.driver.command(
+                "/incident", f"customers add {name}", user_id=ALICE, channel_id=channel
+            )
+            assert "Added 1" in await said(h, reply)
+        await h.driver.click(header_message(h, channel), "show_checklist", user_id=ALICE)
+        await h.double.wait_for(
+            lambda name=name: any(
+                f"*{name}*" in json.dumps(m) for m in ephemerals_for(h, channel, ALICE)
+            )
+        )
+        row = row_of(latest_ephemeral(h, channel, ALICE), name)
+        await h.driver.click(row, row_action(row), user_id=ALICE)
+        await h.double.wait_for(
+            lambda name=name: (
+                f"Recorded: {name} was contacted."
+                in json.dumps(latest_ephemeral(h, channel, ALICE))
+            )
+        )
+    incident = await h.store.by_number(TEAM, 1)
+    assert [u.kind for u in await h.store.updates(incident.id)] == ["contacted", "contacted"]
+    assert update_posts(h, channel) == [
+        "Customer update #1 for INC-1",
+        "Customer update #2 for INC-1",
+    ]
