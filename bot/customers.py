@@ -163,8 +163,9 @@ class CustomerService:
         return await self.page(incident, CONTACT, page, note)
 
     async def _all_contacted(self, client: AsyncWebClient, incident: Incident, actor: str) -> str:
-        """Once everyone affected has heard from us, that counts as a customer update."""
-        if (await self.customers.counts(incident.id)).not_contacted:
+        """Once everyone affected has heard from us, that counts as a customer update: once,
+        however many people confirmed the last ones at the same moment."""
+        if not await self.customers.claim_all_contacted(incident.id):
             return ""
         await self.updates.customers_contacted(client, incident, actor)
         return " Every customer has now been contacted; the update clock starts again."

@@ -153,7 +153,7 @@ class UpdateService:
         now = utcnow()
         final = kind == RESOLVED
         due = None if final else self.due_after(incident, now)
-        await self.store.record_update(
+        recorded = await self.store.record_update(
             incident.id,
             NewUpdate(
                 author_id=author_id,
@@ -170,7 +170,7 @@ class UpdateService:
             await self.replan(incident, now)
         fresh = await self.store.reload(incident.id)
         card = incident_card(fresh, self.settings.severities)
-        count = len(await self.store.updates(incident.id))
+        count = recorded.number
         await self.outbox.call(
             client,
             incident.team_id,

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.models import (
@@ -17,6 +19,7 @@ from storage.models import (
     FOLLOWED_UP,
     NOT_CONTACTED,
     AffectedCustomer,
+    Incident,
     TimelineEvent,
     utcnow,
 )
@@ -46,9 +49,15 @@ def name_key(name: str) -> str:
 class CustomerStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._dialect = engine.dialect.name
 
     async def add(self, incident_id: int, names: Sequence[str], actor_id: str) -> Added:
-        """Add the names not listed yet (case-insensitively), after the existing ones."""
+        """Add the names not listed yet (case-insensitively), after the existing ones.
+
+        A name someone else adds at the same moment is skipped by the database (the unique
+        name key, ``ON CONFLICT DO NOTHING``) and reported as already listed, so two people
+        adding “Acme” at once add it once and neither gets an error.
+        """
         async with self._sessions.begin() as session:
             existing = set(
                 await session.scalars(
@@ -63,25 +72,42 @@ class CustomerStore:
                 )
             )
             new = [n for n in names if name_key(n) not in existing]
-            if new:
-                now = utcnow()
+            inserted = await self._insert_new(session, incident_id, new, int(last or 0), actor_id)
+            added = [n for n in new if name_key(n) in inserted]
+            if added:
                 await session.execute(
-                    insert(AffectedCustomer),
-                    [
-                        {
-                            "incident_id": incident_id,
-                            "position": int(last or 0) + 1 + i,
-                            "name": name,
-                            "name_key": name_key(name),
-                            "contact_state": NOT_CONTACTED,
-                            "added_by": actor_id,
-                            "added_at": now,
-                        }
-                        for i, name in enumerate(new)
-                    ],
+                    update(Incident).where(Incident.id == incident_id).values(all_contacted_at=None)
                 )
-                await _events(session, incident_id, actor_id, "customer_added", new)
-        return Added(new, [n for n in names if name_key(n) in existing])
+                await _events(session, incident_id, actor_id, "customer_added", added)
+        return Added(added, [n for n in names if name_key(n) not in inserted])
+
+    async def _insert_new(
+        self, session: AsyncSession, incident_id: int, names: Sequence[str], last: int, actor: str
+    ) -> set[str]:
+        """Insert ``names`` after position ``last``; the name keys that were really inserted."""
+        if not names:
+            return set()
+        now = utcnow()
+        rows = [
+            {
+                "incident_id": incident_id,
+                "position": last + 1 + i,
+                "name": name,
+                "name_key": name_key(name),
+                "contact_state": NOT_CONTACTED,
+                "added_by": actor,
+                "added_at": now,
+            }
+            for i, name in enumerate(names)
+        ]
+        dialect_insert = pg_insert if self._dialect == "postgresql" else sqlite_insert
+        statement = (
+            dialect_insert(AffectedCustomer)
+            .on_conflict_do_nothing(index_elements=["incident_id", "name_key"])
+            .returning(AffectedCustomer.name_key)
+        )
+        result = await session.execute(statement, rows)
+        return {str(key) for key in result.scalars()}
 
     async def remove(self, incident_id: int, name: str, actor_id: str) -> AffectedCustomer | None:
         async with self._sessions.begin() as session:
@@ -163,6 +189,31 @@ class CustomerStore:
             actor_id,
             "customer_contacted",
         )
+
+    async def claim_all_contacted(self, incident_id: int) -> bool:
+        """True for exactly one caller once nobody is left uncontacted.
+
+        A conditional update of the incident: it sets ``all_contacted_at`` only while it is
+        empty and no customer waits, so of two people confirming the last two customers at
+        once (each checking after their own confirmation committed) one wins, the other
+        finds it set. Adding a customer empties it again.
+        """
+        waiting = (
+            select(AffectedCustomer.id)
+            .where(
+                AffectedCustomer.incident_id == incident_id,
+                AffectedCustomer.contact_state == NOT_CONTACTED,
+            )
+            .exists()
+        )
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(Incident)
+                .where(Incident.id == incident_id, Incident.all_contacted_at.is_(None), ~waiting)
+                .values(all_contacted_at=utcnow()),
+                execution_options={"synchronize_session": False},
+            )
+            return int(result.rowcount or 0) == 1  # type: ignore[attr-defined]
 
     async def mark_followed_up(
         self, incident_id: int, customer_id: int, answer: str, actor_id: str

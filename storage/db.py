@@ -8,7 +8,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -50,9 +50,29 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+MIGRATION_LOCK_CLASS = 0x616D6E64
+"""First half of the advisory lock key that migrations hold (“amnd”); the second half is
+the schema's hash, so deployments (and test runs) in other schemas do not wait for each other."""
+_POSTGRES_MIGRATION_LOCK = text(
+    "SELECT pg_advisory_xact_lock(:lock_class, hashtext(coalesce(current_schema(), '')))"
+)
+_SQLITE_MIGRATION_LOCK = "BEGIN IMMEDIATE"
+
+
 async def migrate(engine: AsyncEngine) -> None:
-    """Bring the schema to the newest revision (idempotent; runs on every start)."""
+    """Bring the schema to the newest revision (idempotent; runs on every start).
+
+    Replicas starting together must not run the same migration twice (duplicate tables,
+    a second version row): the first takes a lock that the others wait for, and they then
+    find the schema at head. On PostgreSQL it is an advisory lock held by the transaction
+    that runs Alembic; on SQLite the migration's transaction takes the database's write lock
+    before it reads the version (the others wait up to the busy timeout).
+    """
     async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(_POSTGRES_MIGRATION_LOCK, {"lock_class": MIGRATION_LOCK_CLASS})
+        elif connection.dialect.name == "sqlite":
+            await connection.exec_driver_sql(_SQLITE_MIGRATION_LOCK)
         await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), "head"))
 
 

@@ -77,6 +77,10 @@ class Incident(Base):
     next_update_due: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_update_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    all_contacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    """When the last affected customer was confirmed contacted; cleared when one is added.
+    Setting it only while it is empty is how one confirmation, of any number at once,
+    counts the “everyone contacted” touchpoint."""
 
     roles: Mapped[list[RoleAssignment]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", lazy="selectin"
@@ -172,10 +176,15 @@ class CustomerUpdate(Base):
     """An update the customers received: what was said, by whom, and what the tone check saw."""
 
     __tablename__ = "customer_updates"
-    __table_args__ = (Index("ix_updates_incident_at", "incident_id", "posted_at"),)
+    __table_args__ = (
+        Index("ix_updates_incident_at", "incident_id", "posted_at"),
+        UniqueConstraint("incident_id", "number", name="uq_customer_updates_number"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    """“Customer update #n”: counts per incident from 1, never twice the same."""
     author_id: Mapped[str] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(20), default="update")
     text: Mapped[str] = mapped_column(Text)

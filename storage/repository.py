@@ -26,7 +26,7 @@ NUMBER_ATTEMPTS = 50
 
 
 class NumberAllocationError(RuntimeError):
-    """Could not find a free incident number after many concurrent attempts."""
+    """Could not find a free incident (or update) number after many concurrent attempts."""
 
 
 @dataclass(frozen=True)
@@ -257,10 +257,32 @@ class IncidentStore:
     async def record_update(
         self, incident_id: int, update_: NewUpdate, next_due: datetime | None
     ) -> CustomerUpdate:
-        """Store a customer update, move the incident's clock, and note it on the timeline."""
+        """Store a customer update under the incident's next number, move the incident's
+        clock, and note it on the timeline.
+
+        The number is the highest so far plus one; two updates recorded at once may both
+        pick it, and the unique (incident, number) constraint refuses the second, which then
+        takes the next number. Same on SQLite and PostgreSQL, and across replicas.
+        """
+        for _ in range(NUMBER_ATTEMPTS):
+            try:
+                return await self._insert_update(incident_id, update_, next_due)
+            except IntegrityError:
+                await asyncio.sleep(random.uniform(0.001, 0.02))
+        raise NumberAllocationError(f"no free update number for incident {incident_id}")
+
+    async def _insert_update(
+        self, incident_id: int, update_: NewUpdate, next_due: datetime | None
+    ) -> CustomerUpdate:
         async with self._sessions.begin() as session:
+            number = await session.scalar(
+                select(func.coalesce(func.max(CustomerUpdate.number), 0) + 1).where(
+                    CustomerUpdate.incident_id == incident_id
+                )
+            )
             row = CustomerUpdate(
                 incident_id=incident_id,
+                number=int(number or 1),
                 author_id=update_.author_id,
                 kind=update_.kind,
                 text=update_.text,
@@ -286,7 +308,7 @@ class IncidentStore:
             rows = await session.scalars(
                 select(CustomerUpdate)
                 .where(CustomerUpdate.incident_id == incident_id)
-                .order_by(CustomerUpdate.posted_at, CustomerUpdate.id)
+                .order_by(CustomerUpdate.number)
             )
             return list(rows)
 
