@@ -182,7 +182,9 @@ async def refused_as_unsigned(h: Harness, stamp: str | None, sig: str | None) ->
     body = declare_body(h)
     good = h.driver.sign(body)
     headers = {**FORM}
-    headers["X-Slack-Request-Timestamp"] = good["X-Slack-Request-Timestamp"] if stamp is None else stamp
+    headers["X-Slack-Request-Timestamp"] = (
+        good["X-Slack-Request-Timestamp"] if stamp is None else stamp
+    )
     headers["X-Slack-Signature"] = good["X-Slack-Signature"] if sig is None else sig
     reply = await h.driver.post_raw(body, headers)
     assert reply.status == 401, reply.text
@@ -196,7 +198,8 @@ def signed_with_stamp(h: Harness, body: bytes, stamp: str) -> str:
 
 
 @pytest.mark.parametrize(
-    "stamp", ["\u0661\u0667\u0660\u0660\u0660\u0660\u0660\u0660\u0660\u0660", "\u00b2", "\uff11\uff12"]
+    "stamp",
+    ["\u0661\u0667\u0660\u0660\u0660\u0660\u0660\u0660\u0660\u0660", "\u00b2", "\uff11\uff12"],
 )
 async def test_a_timestamp_in_non_ascii_digits_gets_401(harness: Harness, stamp: str) -> None:
     await refused_as_unsigned(harness, stamp, None)
@@ -254,8 +257,19 @@ async def test_an_absurdly_long_timestamp_gets_401(harness: Harness, digits: int
         "v0=\u0661",
         "v0=" + "0" * 8000,
     ],
-    ids=["empty", "bare-prefix", "v1", "no-prefix", "not-hex", "short", "long", "upper-hex",
-         "non-ascii", "arabic-digit", "absurdly-long"],
+    ids=[
+        "empty",
+        "bare-prefix",
+        "v1",
+        "no-prefix",
+        "not-hex",
+        "short",
+        "long",
+        "upper-hex",
+        "non-ascii",
+        "arabic-digit",
+        "absurdly-long",
+    ],
 )
 async def test_a_signature_that_is_not_v0_and_64_hex_digits_gets_401(
     harness: Harness, sig: str
@@ -264,16 +278,16 @@ async def test_a_signature_that_is_not_v0_and_64_hex_digits_gets_401(
 
 
 @pytest.mark.parametrize("which", ["X-Slack-Request-Timestamp", "X-Slack-Signature"])
-async def test_a_signing_header_with_non_ascii_bytes_gets_401(
-    harness: Harness, which: str
-) -> None:
+async def test_a_signing_header_with_non_ascii_bytes_gets_401(harness: Harness, which: str) -> None:
     h = harness
     body = declare_body(h)
     good = h.driver.sign(body)
     good[which] = good[which][:4]
     lines = [f"{k}: {v}".encode() for k, v in good.items() if k != which]
     for junk in (b"\xff\xfe", "\u0661\u0662".encode(), b"1700\xc3\x28"):
-        status = await raw_http(h, body, [*lines, which.encode() + b": " + good[which].encode() + junk])
+        status = await raw_http(
+            h, body, [*lines, which.encode() + b": " + good[which].encode() + junk]
+        )
         assert status == 401
     await nothing_happened(h)
 
