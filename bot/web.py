@@ -39,8 +39,6 @@ INTERACTIVE_KINDS = frozenset(
 """Known payload types; anything else is counted as ``other`` to bound the label values."""
 
 
-
-
 class Observability:
     """Health and metrics endpoints for one running bot."""
 
@@ -90,13 +88,24 @@ class Observability:
             started = time.perf_counter()
             kind = request_kind(await request.read())
             response = await handler(request)
-            metrics.ack_seconds.observe(time.perf_counter() - started)
-            metrics.requests.labels(kind, str(response.status)).inc()
+            metrics.request_answered(kind, response.status, time.perf_counter() - started)
             if response.status != 200:
                 log.warning("refused %s request with HTTP %s", kind, response.status)
             return response
 
         return count
+
+
+def envelope_kind(envelope_type: str, payload: object) -> str:
+    """The same kinds as :func:`request_kind`, for a Socket Mode envelope."""
+    if envelope_type == "slash_commands":
+        return "command"
+    if envelope_type == "events_api":
+        return "event"
+    if envelope_type != "interactive" or not isinstance(payload, dict):
+        return "unknown"
+    kind = payload.get("type")
+    return kind if isinstance(kind, str) and kind in INTERACTIVE_KINDS else "other"
 
 
 def request_kind(body: bytes) -> str:

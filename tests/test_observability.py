@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import io
 import json
 import logging
 import re
 import sys
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import aiohttp
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+import bot.runtime
 from bot.logs import JsonFormatter, Redactor, TextFormatter
-from tests.conftest import ALICE, SIGNING_SECRET, Harness, start_harness, stop_harness
+from bot.sandbox.slack_double import SlackDouble
+from bot.serve import serve
+from bot.settings import Settings
+from tests.conftest import (
+    ALICE,
+    BOB,
+    SIGNING_SECRET,
+    TEAM,
+    Harness,
+    make_settings,
+    start_harness,
+    stop_harness,
+)
 from tests.helpers import created_channel
+from tests.test_socket_mode import APP_TOKEN, settle, slash_command
 
 FAST = {
     "customer_update_cadence": "SEV1=1s,SEV2=3s,SEV3=6s",
@@ -31,10 +48,11 @@ async def fast(engine: AsyncEngine) -> AsyncIterator[Harness]:
     await stop_harness(h)
 
 
-async def get(h: Harness, path: str) -> tuple[int, str]:
+async def get(h: Harness | bot.runtime.Runtime, path: str) -> tuple[int, str]:
+    port = h.port if isinstance(h, bot.runtime.Runtime) else h.runtime.port
     async with (
         aiohttp.ClientSession() as session,
-        session.get(f"http://127.0.0.1:{h.runtime.port}{path}") as response,
+        session.get(f"http://127.0.0.1:{port}{path}") as response,
     ):
         return response.status, await response.text()
 
@@ -152,3 +170,59 @@ def test_formatters_mask_tokens_by_shape_and_secrets_by_value() -> None:
     except RuntimeError:
         record.exc_info = sys.exc_info()
     assert "secretpart" not in JsonFormatter(redact).format(record)
+
+
+@dataclass
+class SocketBot:
+    double: SlackDouble
+    runtime: bot.runtime.Runtime
+    general: str
+
+
+@pytest.fixture
+async def socket_bot(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[SocketBot]:
+    """``amends serve`` in Socket Mode against the double, with its runtime at hand."""
+    double = SlackDouble(team_id=TEAM, bot_token="xoxb-test", app_token=APP_TOKEN)
+    await double.start()
+    for user_id, name in ((ALICE, "alice"), (BOB, "bob")):
+        double.add_user(user_id, name)
+    general = double.add_channel("general", members=[ALICE, BOB])["id"]
+    broadcast = double.add_channel("incidents", members=[ALICE], bot_member=True)["id"]
+    monkeypatch.setattr(bot.runtime, "create_engine", lambda *_a, **_k: engine)
+    started: list[bot.runtime.Runtime] = []
+    real_start = bot.runtime.Runtime.start
+
+    async def start(settings: Settings, engine: AsyncEngine | None = None) -> bot.runtime.Runtime:
+        started.append(await real_start(settings, engine))
+        return started[-1]
+
+    monkeypatch.setattr(bot.runtime.Runtime, "start", start)
+    settings = make_settings(
+        double.api_url, slack_app_token=APP_TOKEN, broadcast_channel=broadcast, port=0
+    )
+    task = asyncio.create_task(serve(settings))
+    try:
+        await double.socket.wait_connected(timeout=10)
+        yield SocketBot(double, started[0], general)
+    finally:
+        await settle(double)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, 10)
+        await double.stop()
+
+
+async def test_socket_mode_requests_are_counted_with_their_ack_time(socket_bot: SocketBot) -> None:
+    d = socket_bot.double
+    command = slash_command(
+        d, "declare Checkout is down", user_id=ALICE, channel_id=socket_bot.general
+    )
+    assert await d.deliver("slash_commands", command, timeout=3.0) is not None
+    await d.wait_for(lambda: d.ok_calls_to("pins.add"))
+
+    status, text = await get(socket_bot.runtime, "/metrics")
+    assert status == 200
+    assert sample(text, "amends_requests_total", kind="command", status="200") == 1
+    assert sample(text, "amends_ack_seconds_count") == 1
