@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -216,6 +217,7 @@ class ReminderEngine:
         known = {"team": reminder.team_id, "reminder": reminder.kind, "status": reminder.stage}
         async with self._slots:
             with logs.scope(**known) as fields:
+                started = time.perf_counter()
                 outcome = "sent"
                 try:
                     await self.deliver(reminder)
@@ -229,6 +231,7 @@ class ReminderEngine:
                         outcome = "retry-after-lease"
                         log.warning("reminder %s: could not release it: %r", reminder.id, lost)
                 fields["outcome"] = outcome
+                fields["ms"] = round((time.perf_counter() - started) * 1000, 1)
                 log.info("reminder %s %s", reminder.kind, outcome, extra=fields)
 
     async def _retry_later(self, reminder: Reminder, exc: Exception) -> None:
@@ -260,6 +263,7 @@ class ReminderEngine:
         client = await self.client_for(reminder.team_id)
         card = incident_card(incident, self.settings.severities)
         owner, note = await self._owner(client, card)
+        logs.note(user=owner)
         now = utcnow()
         d = Delivery(client, card, incident, reminder, owner, note, now)
         ts = await self._already_posted(d) if reminder.attempts > 1 else None
@@ -293,7 +297,7 @@ class ReminderEngine:
         if incident is None or closure is None or incident.status != "resolved" or not remaining:
             await self.reminders.set_state(reminder.incident_id, CANCELLED, kind=FOLLOW_UP)
             return
-        logs.note(incident=incident.number)
+        logs.note(incident=incident.number, user=closure.follow_up_owner)
         client = await self.client_for(reminder.team_id)
         card = incident_card(incident, self.settings.severities)
         now = utcnow()
@@ -323,6 +327,7 @@ class ReminderEngine:
         ):
             await self._withdraw(client, card, ts)
             return
+        self.metrics.reminder_sent((now - reminder.due_at).total_seconds())
         await self.incidents.add_event(incident.id, d.owner, f"follow_up_{stage}", str(remaining))
         self.wake_at(next_due)
 

@@ -9,8 +9,9 @@ import json
 import logging
 import re
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 import pytest
@@ -21,6 +22,7 @@ from bot.logs import JsonFormatter, Redactor, TextFormatter
 from bot.sandbox.slack_double import SlackDouble
 from bot.serve import serve
 from bot.settings import Settings
+from storage.reminders import CUSTOMER_UPDATE, FOLLOW_UP
 from tests.conftest import (
     ALICE,
     BOB,
@@ -31,6 +33,7 @@ from tests.conftest import (
     start_harness,
     stop_harness,
 )
+from tests.customer_helpers import close_values, declare_with, opened_view
 from tests.helpers import created_channel
 from tests.test_socket_mode import APP_TOKEN, settle, slash_command
 
@@ -226,3 +229,86 @@ async def test_socket_mode_requests_are_counted_with_their_ack_time(socket_bot: 
     assert status == 200
     assert sample(text, "amends_requests_total", kind="command", status="200") == 1
     assert sample(text, "amends_ack_seconds_count") == 1
+
+
+FOLLOW_UP_FAST = {
+    "customer_update_cadence": "SEV1=30m,SEV2=60m,SEV3=120m",
+    "reminder_sweep_seconds": 0.5,
+    "follow_up_reminder": "1s",
+}
+
+
+@pytest.fixture
+async def following_up(engine: AsyncEngine) -> AsyncIterator[Harness]:
+    h = await start_harness(engine, **FOLLOW_UP_FAST)
+    yield h
+    await stop_harness(h)
+
+
+@contextlib.contextmanager
+def json_log(h: Harness) -> Iterator[io.StringIO]:
+    """Everything logged at INFO and above meanwhile, as the bot's JSON lines."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter(Redactor(h.runtime.settings.secrets)))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    level = root.level
+    root.setLevel(logging.INFO)
+    try:
+        yield stream
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+
+def reminder_lines(stream: io.StringIO, kind: str) -> list[dict[str, Any]]:
+    entries = [json.loads(line) for line in stream.getvalue().splitlines()]
+    return [e for e in entries if e["logger"] == "bot.reminders" and e.get("reminder") == kind]
+
+
+async def resolve_with_a_follow_up(h: Harness) -> str:
+    """Resolve an incident with one customer waiting: its follow-up reminders begin."""
+    channel = await declare_with(h, "Acme")
+    await h.driver.command("/incident", "close", user_id=ALICE, channel_id=channel)
+    await h.double.wait_for(lambda: h.double.ok_calls_to("views.open"))
+    form = opened_view(h, "close_incident")
+    await h.driver.submit_view(str(form["id"]), close_values(owner=BOB), user_id=ALICE)
+    return channel
+
+
+async def test_a_follow_up_reminder_is_counted_as_sent(following_up: Harness) -> None:
+    h = following_up
+    await resolve_with_a_follow_up(h)
+    registry = h.runtime.metrics.registry
+    await h.double.wait_for(
+        lambda: (registry.get_sample_value("amends_reminders_sent_total") or 0) >= 1, timeout=10
+    )
+    posted = [c for c in h.double.ok_calls_to("chat.postMessage") if "follow-up" in str(c.args)]
+    assert posted, "a follow-up reminder was posted"
+    _, text = await get(h, "/metrics")
+    assert sample(text, "amends_reminders_sent_total") >= 1
+
+
+async def test_a_follow_up_reminder_log_line_has_its_user_outcome_and_duration(
+    following_up: Harness,
+) -> None:
+    h = following_up
+    with json_log(h) as stream:
+        await resolve_with_a_follow_up(h)
+        await h.double.wait_for(lambda: reminder_lines(stream, FOLLOW_UP), timeout=10)
+    line = reminder_lines(stream, FOLLOW_UP)[0]
+    assert line["team"] == h.double.workspace().team_id and line["incident"] == 1
+    assert line["user"] == BOB and line["outcome"] == "sent"
+    assert isinstance(line["ms"], float) and line["ms"] > 0
+
+
+async def test_an_update_reminder_log_line_has_its_user_outcome_and_duration(fast: Harness) -> None:
+    h = fast
+    with json_log(h) as stream:
+        await declare(h, "SEV1")
+        await h.double.wait_for(lambda: reminder_lines(stream, CUSTOMER_UPDATE), timeout=10)
+    line = reminder_lines(stream, CUSTOMER_UPDATE)[0]
+    assert line["team"] == h.double.workspace().team_id and line["incident"] == 1
+    assert line["user"] == ALICE and line["outcome"] == "sent"
+    assert isinstance(line["ms"], float) and line["ms"] > 0
