@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import bot.runtime
-from bot.logs import JsonFormatter, Redactor, TextFormatter
+from bot.logs import JsonFormatter, Redactor, TextFormatter, configure
 from bot.sandbox.slack_double import SlackDouble
 from bot.serve import serve
 from bot.settings import Settings
@@ -312,3 +312,39 @@ async def test_an_update_reminder_log_line_has_its_user_outcome_and_duration(fas
     assert line["team"] == h.double.workspace().team_id and line["incident"] == 1
     assert line["user"] == ALICE and line["outcome"] == "sent"
     assert isinstance(line["ms"], float) and line["ms"] > 0
+
+
+QUOTED_SECRET = 'se"cr\\et-signing'
+
+
+def secret_forms(secret: str) -> set[str]:
+    """The secret as written, JSON-escaped and as ``repr()`` shows it."""
+    return {secret, json.dumps(secret)[1:-1], repr(secret)[1:-1]}
+
+
+def test_json_logs_never_show_a_secret_with_quotes_or_backslashes_in_any_form() -> None:
+    stream = io.StringIO()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    handler = configure("json", "INFO", [QUOTED_SECRET], stream)
+    log = logging.getLogger("amends.test")
+    try:
+        log.warning("raw %s and repr %r", QUOTED_SECRET, QUOTED_SECRET)
+        log.warning("a field", extra={"user": QUOTED_SECRET, "kind": [QUOTED_SECRET]})
+        try:
+            raise RuntimeError(f"signing with {QUOTED_SECRET!r} failed: {QUOTED_SECRET}")
+        except RuntimeError:
+            log.exception("in a traceback")
+    finally:
+        root.removeHandler(handler)
+        for old in handlers:
+            root.addHandler(old)
+        root.setLevel(level)
+
+    output = stream.getvalue()
+    lines = [json.loads(line) for line in output.splitlines()]
+    assert len(lines) == 3 and all("[redacted]" in json.dumps(line) for line in lines)
+    for form in secret_forms(QUOTED_SECRET):
+        assert form not in output
+        assert all(form not in json.dumps(line) for line in lines)
+        assert all(form not in str(value) for line in lines for value in line.values())
