@@ -27,6 +27,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import logs
 from bot.cards import incident_card
 from bot.follow_up import send_follow_up_reminder
+from bot.health import SweepRecord
 from bot.metrics import Metrics
 from bot.policy import ACTIVE_STATUSES, Status, comms_owner
 from bot.settings import Settings
@@ -103,6 +104,7 @@ class ReminderEngine:
         self.client_for = client_for
         self.worker = worker_name()
         self.lateness: list[float] = []
+        self.sweeps = SweepRecord()
         self._scheduler: AsyncIOScheduler | None = None
         self._lock = asyncio.Lock()
         self._poke = asyncio.Event()
@@ -160,6 +162,7 @@ class ReminderEngine:
         try:
             await self._sweep()
         except Exception as exc:
+            self.sweeps.failed()
             if not database_unavailable(exc):
                 raise
             log.warning("reminder sweep skipped: database unavailable (%r)", exc)
@@ -194,6 +197,7 @@ class ReminderEngine:
         room = min(CLAIM_BATCH, 2 * DELIVERY_CONCURRENCY - len(self._in_flight))
         lease = timedelta(seconds=self.settings.reminder_lease_seconds)
         claimed = await self.reminders.claim_due(utcnow(), self.worker, lease, room)
+        self.sweeps.completed()  # progress, for /healthz: a long sweep is not a stuck one
         for reminder in claimed:
             task = asyncio.create_task(self._deliver_guarded(reminder))
             self._in_flight.add(task)

@@ -73,9 +73,7 @@ class Runtime:
         """Serve Slack's requests on ``/slack/events`` (unless ``events`` is false, as in
         Socket Mode) beside ``/healthz`` and ``/metrics``; returns the bound port."""
         web_app = web.Application()
-        observability = Observability(
-            self.metrics, self.services.store, lambda: self.services.engine.running
-        )
+        observability = Observability(self.metrics, self.services.store, self.reminders_health)
         observability.install(web_app, EVENTS_PATH if events else None)
         if events:
             add_slack_routes(web_app, self.app, self.settings.slack_signing_secret, EVENTS_PATH)
@@ -86,6 +84,13 @@ class Runtime:
         )
         log.info("listening on %s:%s", host, self.port)
         return self.port
+
+    def reminders_health(self) -> tuple[bool, str]:
+        """Whether reminders go out, in words for ``/healthz``."""
+        engine = self.services.engine
+        if not engine.running:
+            return False, "stopped"
+        return engine.sweeps.problem(self.settings.reminder_sweep_seconds)
 
     @property
     def events_url(self) -> str:

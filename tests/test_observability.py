@@ -9,15 +9,17 @@ import json
 import logging
 import re
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import bot.runtime
+from bot.health import SweepRecord
 from bot.logs import JsonFormatter, Redactor, TextFormatter, configure
 from bot.sandbox.slack_double import SlackDouble
 from bot.serve import serve
@@ -35,6 +37,10 @@ from tests.conftest import (
 )
 from tests.customer_helpers import close_values, declare_with, opened_view
 from tests.helpers import created_channel
+from tests.test_db_outage import Proxied
+from tests.test_db_outage import (
+    proxied as proxied,  # the fixture: PostgreSQL behind a cuttable proxy
+)
 from tests.test_socket_mode import APP_TOKEN, settle, slash_command
 
 FAST = {
@@ -82,14 +88,79 @@ async def declare(h: Harness, severity: str = "SEV2") -> str:
     return channel
 
 
-async def test_healthz_reports_database_and_scheduler(harness: Harness) -> None:
+async def test_healthz_says_ok_for_the_database_and_reminders(harness: Harness) -> None:
     status, body = await get(harness, "/healthz")
     assert status == 200
-    assert json.loads(body) == {"ok": True, "database": "ok", "scheduler": "ok"}
+    assert json.loads(body) == {"ok": True, "database": "ok", "reminders": "ok"}
 
+
+async def test_healthz_answers_503_when_reminders_are_stopped(harness: Harness) -> None:
     harness.runtime.services.engine.stop()
     status, body = await get(harness, "/healthz")
-    assert status == 503 and json.loads(body)["scheduler"] == "stopped"
+    assert status == 503 and json.loads(body)["reminders"] == "stopped"
+
+
+async def rename_reminders_table(h: Harness, old: str, new: str) -> None:
+    async with h.runtime.engine.begin() as connection:
+        await connection.execute(text(f"ALTER TABLE {old} RENAME TO {new}"))
+
+
+async def health_when(h: Harness, wanted: Callable[[int, dict[str, Any]], bool]) -> dict[str, Any]:
+    """Poll /healthz until its answer satisfies ``wanted``; the last answer."""
+    answers: list[dict[str, Any]] = []
+
+    async def check() -> bool:
+        status, body = await get(h, "/healthz")
+        answers.append({"status": status, **json.loads(body)})
+        return wanted(status, answers[-1])
+
+    deadline = asyncio.get_running_loop().time() + 10
+    while not await check():
+        assert asyncio.get_running_loop().time() < deadline, answers[-3:]
+        await asyncio.sleep(0.2)
+    return answers[-1]
+
+
+async def test_healthz_answers_503_in_plain_words_while_reminder_sweeps_keep_failing(
+    fast: Harness,
+) -> None:
+    h = fast
+    await rename_reminders_table(h, "reminders", "reminders_away")
+    try:
+        failing = await health_when(h, lambda status, _: status == 503)
+    finally:
+        await rename_reminders_table(h, "reminders_away", "reminders")
+    assert failing["database"] == "ok" and failing["ok"] is False
+    assert re.fullmatch(r"the last \d+ sweeps failed, the latest \d+ s ago", failing["reminders"])
+
+    recovered = await health_when(h, lambda status, _: status == 200)
+    assert recovered == {"status": 200, "ok": True, "database": "ok", "reminders": "ok"}
+
+
+def test_healthz_words_for_sweeps_that_stopped_completing_or_failed_once() -> None:
+    record = SweepRecord(started_at=0.0)
+    assert record.problem(interval=30, now=89) == (True, "ok")
+    assert record.problem(interval=30, now=95) == (False, "no sweep completed for 95 s")
+    record.last_completed = 100.0
+    assert record.problem(interval=0.5, now=159) == (True, "ok")
+    assert record.problem(interval=0.5, now=400) == (False, "no sweep completed for 5 min")
+    record.failed()
+    record.last_failed = 390.0
+    assert record.problem(interval=30, now=150) == (True, "ok, but the last sweep failed 0 s ago")
+
+
+async def test_healthz_says_the_database_is_not_answering_without_naming_exceptions(
+    proxied: Proxied,
+) -> None:
+    h = await start_harness(proxied.engine)
+    try:
+        await proxied.proxy.cut()
+        status, body = await get(h, "/healthz")
+        await proxied.proxy.restore()
+    finally:
+        await stop_harness(h)
+    assert status == 503 and json.loads(body)["database"] == "not answering"
+    assert "Error" not in body and "Exception" not in body
 
 
 async def test_metrics_count_requests_slack_calls_errors_reminders_and_incidents(
