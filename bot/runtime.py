@@ -73,7 +73,12 @@ class Runtime:
         """Serve Slack's requests on ``/slack/events`` (unless ``events`` is false, as in
         Socket Mode) beside ``/healthz`` and ``/metrics``; returns the bound port."""
         web_app = web.Application()
-        observability = Observability(self.metrics, self.services.store, self.reminders_health)
+        observability = Observability(
+            self.metrics,
+            self.services.store,
+            self.reminders_health,
+            self.services.updates.outbox.store,
+        )
         observability.install(web_app, EVENTS_PATH if events else None)
         if events:
             add_slack_routes(web_app, self.app, self.settings.slack_signing_secret, EVENTS_PATH)

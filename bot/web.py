@@ -9,14 +9,16 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qs
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
+from prometheus_client import Gauge
 
 from bot.metrics import Metrics
 from bot.policy import OPEN_STATUSES
+from storage.outbox import OutboxStore
 from storage.repository import IncidentStore
 
 log = logging.getLogger("amends.http")
@@ -50,9 +52,11 @@ class Observability:
         metrics: Metrics,
         store: IncidentStore,
         reminders: Callable[[], tuple[bool, str]],
+        outbox: OutboxStore,
     ) -> None:
         self.metrics = metrics
         self.store = store
+        self.outbox = outbox
         self.reminders = reminders
 
     def install(self, app: web.Application, events_path: str | None) -> None:
@@ -81,17 +85,22 @@ class Observability:
         return True, "ok"
 
     async def exposition(self, request: web.Request) -> web.Response:
-        try:
-            count = await asyncio.wait_for(
-                self.store.count_open([s.value for s in OPEN_STATUSES]), HEALTH_TIMEOUT_SECONDS
-            )
-            self.metrics.open_incidents.set(count)
-        except Exception as exc:
-            log.warning("metrics: could not count open incidents: %r", exc)
+        """The metrics; the gauges are counted in the database at each scrape, so they stay
+        true when the loop that also updates them (the outbox's) is stuck or slow."""
+        open_statuses = [s.value for s in OPEN_STATUSES]
+        open_incidents = self.store.count_open(open_statuses)
+        await self._count("open incidents", self.metrics.open_incidents, open_incidents)
+        await self._count("parked calls", self.metrics.outbox_pending, self.outbox.pending())
         return web.Response(
             body=self.metrics.exposition(),
             headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"},
         )
+
+    async def _count(self, what: str, gauge: Gauge, count: Awaitable[int]) -> None:
+        try:
+            gauge.set(await asyncio.wait_for(count, HEALTH_TIMEOUT_SECONDS))
+        except Exception as exc:
+            log.warning("metrics: could not count %s: %r", what, exc)
 
     def _counting(self, events_path: str) -> Middleware:
         metrics = self.metrics

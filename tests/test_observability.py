@@ -11,19 +11,22 @@ import re
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
 import pytest
-from sqlalchemy import text
+from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import bot.runtime
 from bot.health import SweepRecord
 from bot.logs import JsonFormatter, Redactor, TextFormatter, configure
+from bot.metrics import LATE_SECONDS
 from bot.sandbox.slack_double import SlackDouble
 from bot.serve import serve
 from bot.settings import Settings
+from storage.models import Reminder, utcnow
 from storage.reminders import CUSTOMER_UPDATE, FOLLOW_UP
 from tests.conftest import (
     ALICE,
@@ -419,3 +422,58 @@ def test_json_logs_never_show_a_secret_with_quotes_or_backslashes_in_any_form() 
         assert form not in output
         assert all(form not in json.dumps(line) for line in lines)
         assert all(form not in str(value) for line in lines for value in line.values())
+
+
+async def test_a_reminder_delivered_over_a_minute_late_is_counted_late(
+    following_up: Harness,
+) -> None:
+    h = following_up
+    await declare_with(h)
+    incident = await h.store.by_number(TEAM, 1)
+    registry = h.runtime.metrics.registry
+    assert await h.runtime.services.reminders.get(incident.id) is not None
+    async with h.runtime.engine.begin() as connection:
+        await connection.execute(
+            update(Reminder)
+            .where(Reminder.incident_id == incident.id, Reminder.kind == CUSTOMER_UPDATE)
+            .values(due_at=utcnow() - timedelta(seconds=LATE_SECONDS + 60))
+        )
+    h.runtime.services.engine.wake_at(utcnow())
+    await h.double.wait_for(
+        lambda: registry.get_sample_value("amends_reminders_sent_total") == 1, timeout=10
+    )
+    _, text = await get(h, "/metrics")
+    assert sample(text, "amends_reminders_late_total") == 1
+
+
+@pytest.fixture
+async def outbox_fast(engine: AsyncEngine) -> AsyncIterator[Harness]:
+    h = await start_harness(engine, outbox_retry_seconds=0.3)
+    yield h
+    await stop_harness(h)
+
+
+async def metrics_until(h: Harness, name: str, wanted: float) -> float:
+    """Poll /metrics until the sample ``name`` reads ``wanted``; its last value."""
+    deadline = asyncio.get_running_loop().time() + 10
+    while True:
+        _, text = await get(h, "/metrics")
+        value = sample(text, name)
+        if value == wanted or asyncio.get_running_loop().time() > deadline:
+            return value
+        await asyncio.sleep(0.2)
+
+
+async def test_the_outbox_gauge_shows_a_parked_call_until_slack_takes_it(
+    outbox_fast: Harness,
+) -> None:
+    h = outbox_fast
+    channel = await declare(h)
+    assert await metrics_until(h, "amends_outbox_pending", 0) == 0
+    h.double.fail_next("chat.update", http_status=500, times=10_000)
+    await h.driver.command("/incident", "status identified", user_id=ALICE, channel_id=channel)
+    assert await metrics_until(h, "amends_outbox_pending", 1) == 1
+
+    h.double.recover()
+    assert await metrics_until(h, "amends_outbox_pending", 0) == 0
+    assert await h.runtime.services.updates.outbox.store.pending() == 0
