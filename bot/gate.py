@@ -1,8 +1,9 @@
-"""The door to ``/slack/events``: only signed, well-formed Slack requests get in.
+"""The door to ``/slack/events``: only signed, well-formed Slack requests reach Bolt.
 
 Checked here, before Bolt parses anything:
 
-* the signature and its timestamp (missing, wrong or older than 5 minutes: 401);
+* the signature and its timestamp (missing, malformed, wrong or older than 5 minutes:
+  401, whatever bytes the headers carry);
 * the body's shape: a slash command with its fields, or an interactive payload that is
   a JSON object with the fields of its type (anything else: 400 saying what is wrong).
   Bolt would otherwise fail on such bodies with a 500, or hand listeners a payload
@@ -11,67 +12,103 @@ Checked here, before Bolt parses anything:
 Bolt reads a form body as an interactive payload whenever the text ``payload`` appears
 anywhere in it, so a slash command whose text contains that word would reach no
 listener. The gate re-encodes such a command (percent-encoding, same fields) before
-Bolt sees it; that is why the gate, not Bolt, verifies signatures.
+Bolt sees it; that is why the gate, not Bolt, verifies signatures: the signature covers
+the bytes Slack sent, Bolt reads the re-encoded ones.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
-import time
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
-from aiohttp.typedefs import Handler, Middleware
+from aiohttp.typedefs import Handler
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.signature import SignatureVerifier
 
 log = logging.getLogger("amends.http")
 
 COMMAND_FIELDS = ("command", "team_id", "user_id", "channel_id")
-MAX_AGE_SECONDS = 5 * 60
 EVENT_TYPES = frozenset({"url_verification", "event_callback", "app_rate_limited"})
+TIMESTAMP_HEADER = "X-Slack-Request-Timestamp"
+SIGNATURE_HEADER = "X-Slack-Signature"
+TIMESTAMP_SHAPE = re.compile(r"[0-9]{1,12}")
+"""Unix seconds in ASCII digits. ``str.isdigit()`` and ``int()`` also take other scripts'
+digits, signs, spaces and underscores, and ``int()`` refuses over 4300 digits."""
+SIGNATURE_SHAPE = re.compile(r"v0=[0-9a-f]{64}")
+"""Slack's v0 signature: a hex SHA-256 HMAC. ``hmac.compare_digest`` raises on non-ASCII."""
 
 
 class Malformed(ValueError):
     """The body is not a Slack request Amends can read; the message says why."""
 
 
-def gate(signing_secret: str, events_path: str) -> Middleware:
-    secret = signing_secret.encode()
+def add_slack_routes(web_app: web.Application, app: AsyncApp, secret: str, path: str) -> None:
+    """Serve Slack's requests on ``path`` (through :func:`events_handler`) and, under
+    OAuth, Bolt's install and redirect pages."""
+    web_app.router.add_post(path, events_handler(app, secret))
+    flow = app.oauth_flow
+    if flow is not None:
+        pages = app.server(path=path).handle_get_requests
+        web_app.router.add_get(flow.install_path, pages)
+        web_app.router.add_get(flow.redirect_uri_path, pages)
 
-    @web.middleware
-    async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path != events_path or request.method != "POST":
-            return await handler(request)
+
+def events_handler(app: AsyncApp, signing_secret: str) -> Handler:
+    """Check a request, then hand Bolt the body it should read.
+
+    Bolt's own aiohttp route reads ``await request.text()``; aiohttp offers no public way
+    to replace a request's body (``request.clone()`` keeps the payload), and writing its
+    private ``_read_bytes`` would break silently with an aiohttp upgrade. So this route
+    builds the :class:`AsyncBoltRequest` itself from the (re-encoded) body, exactly as
+    Bolt's adapter ``to_bolt_request`` does, and dispatches it to the app.
+    """
+    verifier = SignatureVerifier(signing_secret)
+
+    async def events(request: web.Request) -> web.StreamResponse:
         raw = await request.read()
-        if not signed(secret, raw, request.headers, time.time()):
+        if not signed(verifier, raw, request.headers):
             return web.json_response({"error": "invalid signature or timestamp"}, status=401)
         try:
             body = readable_body(raw.decode("utf-8"), request.content_type)
             bolt_can_read(body, request.content_type)
-        except (Malformed, UnicodeDecodeError) as exc:
+        except Malformed as exc:
             log.warning("refused a malformed request: %s", exc)
             return web.json_response({"error": f"malformed Slack request: {exc}"}, status=400)
-        if body != raw:
-            request._read_bytes = body  # what Bolt will read: the same fields, re-encoded
-        return await handler(request)
+        bolt_request = AsyncBoltRequest(
+            body=body.decode(),
+            query=request.query_string,
+            headers=request.headers,  # type: ignore[arg-type]  # as Bolt's adapter does
+        )
+        return await to_aiohttp_response(await app.async_dispatch(bolt_request))
 
-    return check
+    return events
 
 
-def signed(secret: bytes, raw: bytes, headers: Mapping[str, str], now: float) -> bool:
-    """Slack's v0 signature over the exact bytes, from the last five minutes."""
-    stamp = headers.get("X-Slack-Request-Timestamp", "")
-    given = headers.get("X-Slack-Signature", "")
-    if not stamp.isdigit() or abs(now - int(stamp)) > MAX_AGE_SECONDS:
+def signed(verifier: SignatureVerifier, raw: bytes, headers: Mapping[str, str]) -> bool:
+    """Slack's v0 signature over the exact bytes, from the last five minutes.
+
+    slack-sdk's verifier does the comparison; it calls ``int()`` on the timestamp,
+    decodes the body as UTF-8 and compares with ``hmac.compare_digest``, each of which
+    raises on some input. So only the shapes Slack sends reach it: an ASCII timestamp,
+    a ``v0=<64 hex>`` signature and a UTF-8 body (Slack signs UTF-8; other bytes cannot
+    carry a signature the verifier accepts).
+    """
+    stamp = headers.get(TIMESTAMP_HEADER, "")
+    given = headers.get(SIGNATURE_HEADER, "")
+    if not TIMESTAMP_SHAPE.fullmatch(stamp) or not SIGNATURE_SHAPE.fullmatch(given):
         return False
-    base = b"v0:" + stamp.encode() + b":" + raw
-    expected = "v0=" + hmac.new(secret, base, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, given)
+    try:
+        body = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return verifier.is_valid(body=body, timestamp=stamp, signature=given)
 
 
 def readable_body(text: str, content_type: str) -> bytes:

@@ -4,6 +4,8 @@ A request (or a reminder delivery) opens a :func:`scope`; whatever code learns a
 way (workspace, incident number) it adds with :func:`note`, and the scope's closing line
 carries it. Every line passes through :class:`Redactor`, which masks Slack tokens by
 shape and the configured secrets by value, in the message and in tracebacks alike.
+JSON lines are redacted field by field *before* serialising: JSON escapes ``"`` and
+``\\``, so a secret containing them would no longer match its raw value afterwards.
 """
 
 from __future__ import annotations
@@ -43,16 +45,36 @@ def scope(**fields: object) -> Iterator[dict[str, object]]:
 
 
 class Redactor:
-    """Masks token-shaped strings and the given secret values."""
+    """Masks token-shaped strings and the given secret values.
+
+    Each secret is masked as written and as ``repr()`` and JSON escape it (a traceback
+    or a ``%r`` shows ``se"cr\\et`` with its backslash doubled)."""
 
     def __init__(self, secrets: Iterable[str | None] = ()) -> None:
-        self.secrets = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
+        given = {s for s in secrets if s and len(s) >= 6}
+        forms = given | {escaped for s in given for escaped in _escaped(s)}
+        self.secrets = sorted(forms, key=len, reverse=True)
 
     def __call__(self, text: str) -> str:
         text = TOKEN_SHAPE.sub(MASK, text)
         for secret in self.secrets:
             text = text.replace(secret, MASK)
         return text
+
+    def value(self, value: object) -> object:
+        """A log field's value with secrets masked; numbers and flags pass as they are."""
+        if value is None or isinstance(value, bool | int | float):
+            return value
+        return self(str(value))
+
+
+def _escaped(secret: str) -> set[str]:
+    """How a secret reads once escaped inside a quoted string."""
+    return {
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        repr(secret)[1:-1],
+    }
 
 
 class TextFormatter(logging.Formatter):
@@ -76,12 +98,14 @@ class JsonFormatter(logging.Formatter):
             "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": self.redact(record.getMessage()),
         }
-        entry.update({k: record.__dict__[k] for k in FIELD_NAMES if k in record.__dict__})
+        entry.update(
+            {k: self.redact.value(record.__dict__[k]) for k in FIELD_NAMES if k in record.__dict__}
+        )
         if record.exc_info:
-            entry["error"] = self.formatException(record.exc_info)
-        return self.redact(json.dumps(entry, ensure_ascii=False, default=str))
+            entry["error"] = self.redact(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=False)
 
 
 def configure(

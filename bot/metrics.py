@@ -64,6 +64,11 @@ class Metrics:
             "amends_outbox_pending", "Slack calls waiting to be retried", registry=r
         )
 
+    def request_answered(self, kind: str, status: int, seconds: float) -> None:
+        """One request from Slack acknowledged, over HTTP or Socket Mode alike."""
+        self.ack_seconds.observe(seconds)
+        self.requests.labels(kind, str(status)).inc()
+
     def reminder_sent(self, lateness_seconds: float) -> None:
         self.reminders_sent.inc()
         if lateness_seconds > LATE_SECONDS:

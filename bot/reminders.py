@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import logs
 from bot.cards import incident_card
 from bot.follow_up import send_follow_up_reminder
+from bot.health import SweepRecord
 from bot.metrics import Metrics
 from bot.policy import ACTIVE_STATUSES, Status, comms_owner
 from bot.settings import Settings
@@ -103,6 +105,7 @@ class ReminderEngine:
         self.client_for = client_for
         self.worker = worker_name()
         self.lateness: list[float] = []
+        self.sweeps = SweepRecord()
         self._scheduler: AsyncIOScheduler | None = None
         self._lock = asyncio.Lock()
         self._poke = asyncio.Event()
@@ -160,6 +163,7 @@ class ReminderEngine:
         try:
             await self._sweep()
         except Exception as exc:
+            self.sweeps.failed()
             if not database_unavailable(exc):
                 raise
             log.warning("reminder sweep skipped: database unavailable (%r)", exc)
@@ -194,6 +198,7 @@ class ReminderEngine:
         room = min(CLAIM_BATCH, 2 * DELIVERY_CONCURRENCY - len(self._in_flight))
         lease = timedelta(seconds=self.settings.reminder_lease_seconds)
         claimed = await self.reminders.claim_due(utcnow(), self.worker, lease, room)
+        self.sweeps.completed()  # progress, for /healthz: a long sweep is not a stuck one
         for reminder in claimed:
             task = asyncio.create_task(self._deliver_guarded(reminder))
             self._in_flight.add(task)
@@ -217,6 +222,7 @@ class ReminderEngine:
         known = {"team": reminder.team_id, "reminder": reminder.kind, "status": reminder.stage}
         async with self._slots:
             with logs.scope(**known) as fields:
+                started = time.perf_counter()
                 outcome = "sent"
                 try:
                     await self.deliver(reminder)
@@ -234,6 +240,7 @@ class ReminderEngine:
                         outcome = "retry-after-lease"
                         log.warning("reminder %s: could not release it: %r", reminder.id, lost)
                 fields["outcome"] = outcome
+                fields["ms"] = round((time.perf_counter() - started) * 1000, 1)
                 log.info("reminder %s %s", reminder.kind, outcome, extra=fields)
 
     async def _drop(self, reminder: Reminder, exc: Exception) -> None:
@@ -276,6 +283,7 @@ class ReminderEngine:
         client = await self.client_for(reminder.team_id)
         card = incident_card(incident, self.settings.severities)
         owner, note = await self._owner(client, card)
+        logs.note(user=owner)
         now = utcnow()
         d = Delivery(client, card, incident, reminder, owner, note, now)
         ts = await self._already_posted(d) if reminder.attempts > 1 else None
@@ -309,7 +317,7 @@ class ReminderEngine:
         if incident is None or closure is None or incident.status != "resolved" or not remaining:
             await self.reminders.set_state(reminder.incident_id, CANCELLED, kind=FOLLOW_UP)
             return
-        logs.note(incident=incident.number)
+        logs.note(incident=incident.number, user=closure.follow_up_owner)
         client = await self.client_for(reminder.team_id)
         card = incident_card(incident, self.settings.severities)
         now = utcnow()
@@ -339,6 +347,7 @@ class ReminderEngine:
         ):
             await self._withdraw(client, card, ts)
             return
+        self.metrics.reminder_sent((now - reminder.due_at).total_seconds())
         await self.incidents.add_event(incident.id, d.owner, f"follow_up_{stage}", str(remaining))
         self.wake_at(next_due)
 

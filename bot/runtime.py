@@ -11,7 +11,7 @@ from slack_bolt.async_app import AsyncApp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import build_app, slack_client
-from bot.gate import gate
+from bot.gate import add_slack_routes
 from bot.metrics import Metrics
 from bot.net import start_site
 from bot.services import Services
@@ -71,13 +71,16 @@ class Runtime:
     ) -> int:
         """Serve Slack's requests on ``/slack/events`` (unless ``events`` is false, as in
         Socket Mode) beside ``/healthz`` and ``/metrics``; returns the bound port."""
-        web_app = self.app.web_app(path=EVENTS_PATH) if events else web.Application()
+        web_app = web.Application()
         observability = Observability(
-            self.metrics, self.services.store, lambda: self.services.engine.running
+            self.metrics,
+            self.services.store,
+            self.reminders_health,
+            self.services.updates.outbox.store,
         )
         observability.install(web_app, EVENTS_PATH if events else None)
         if events:
-            web_app.middlewares.append(gate(self.settings.slack_signing_secret, EVENTS_PATH))
+            add_slack_routes(web_app, self.app, self.settings.slack_signing_secret, EVENTS_PATH)
         self.runner = web.AppRunner(web_app, access_log=None)
         await self.runner.setup()
         self.port = await start_site(
@@ -85,6 +88,13 @@ class Runtime:
         )
         log.info("listening on %s:%s", host, self.port)
         return self.port
+
+    def reminders_health(self) -> tuple[bool, str]:
+        """Whether reminders go out, in words for ``/healthz``."""
+        engine = self.services.engine
+        if not engine.running:
+            return False, "stopped"
+        return engine.sweeps.problem(self.settings.reminder_sweep_seconds)
 
     @property
     def events_url(self) -> str:

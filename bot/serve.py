@@ -36,9 +36,9 @@ async def serve(settings: Settings) -> None:
 
 
 async def _socket_mode(runtime: Runtime, app_token: str, stopping: asyncio.Event) -> None:
-    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+    from bot.socket_mode import CountingSocketModeHandler
 
-    handler = AsyncSocketModeHandler(runtime.app, app_token)
+    handler = CountingSocketModeHandler(runtime.app, app_token, runtime.metrics)
     log.info("connecting to Slack in Socket Mode")
     try:
         await handler.connect_async()  # type: ignore[no-untyped-call]

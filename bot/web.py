@@ -9,14 +9,16 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qs
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
+from prometheus_client import Gauge
 
 from bot.metrics import Metrics
 from bot.policy import OPEN_STATUSES
+from storage.outbox import OutboxStore
 from storage.repository import IncidentStore
 
 log = logging.getLogger("amends.http")
@@ -39,17 +41,23 @@ INTERACTIVE_KINDS = frozenset(
 """Known payload types; anything else is counted as ``other`` to bound the label values."""
 
 
-
-
 class Observability:
-    """Health and metrics endpoints for one running bot."""
+    """Health and metrics endpoints for one running bot.
+
+    ``reminders`` says whether the reminder sweeps work, and in what words (see
+    ``bot.health``)."""
 
     def __init__(
-        self, metrics: Metrics, store: IncidentStore, scheduler_alive: Callable[[], bool]
+        self,
+        metrics: Metrics,
+        store: IncidentStore,
+        reminders: Callable[[], tuple[bool, str]],
+        outbox: OutboxStore,
     ) -> None:
         self.metrics = metrics
         self.store = store
-        self.scheduler_alive = scheduler_alive
+        self.outbox = outbox
+        self.reminders = reminders
 
     def install(self, app: web.Application, events_path: str | None) -> None:
         app.router.add_get(HEALTH_PATH, self.health)
@@ -58,27 +66,41 @@ class Observability:
             app.middlewares.append(self._counting(events_path))
 
     async def health(self, request: web.Request) -> web.Response:
-        """200 when the database answers and the reminder scheduler runs, else 503."""
-        checks = {"database": "ok", "scheduler": "ok" if self.scheduler_alive() else "stopped"}
+        """200 when the database answers and reminder sweeps complete, else 503; each
+        check in plain words (what failed and why goes to the log)."""
+        database_ok, database = await self._database()
+        reminders_ok, reminders = self.reminders()
+        healthy = database_ok and reminders_ok
+        return web.json_response(
+            {"ok": healthy, "database": database, "reminders": reminders},
+            status=200 if healthy else 503,
+        )
+
+    async def _database(self) -> tuple[bool, str]:
         try:
             await asyncio.wait_for(self.store.ping(), HEALTH_TIMEOUT_SECONDS)
         except Exception as exc:
-            checks["database"] = f"unreachable: {type(exc).__name__}"
-        healthy = all(value == "ok" for value in checks.values())
-        return web.json_response({"ok": healthy, **checks}, status=200 if healthy else 503)
+            log.warning("healthz: the database did not answer: %r", exc)
+            return False, "not answering"
+        return True, "ok"
 
     async def exposition(self, request: web.Request) -> web.Response:
-        try:
-            count = await asyncio.wait_for(
-                self.store.count_open([s.value for s in OPEN_STATUSES]), HEALTH_TIMEOUT_SECONDS
-            )
-            self.metrics.open_incidents.set(count)
-        except Exception as exc:
-            log.warning("metrics: could not count open incidents: %r", exc)
+        """The metrics; the gauges are counted in the database at each scrape, so they stay
+        true when the loop that also updates them (the outbox's) is stuck or slow."""
+        open_statuses = [s.value for s in OPEN_STATUSES]
+        open_incidents = self.store.count_open(open_statuses)
+        await self._count("open incidents", self.metrics.open_incidents, open_incidents)
+        await self._count("parked calls", self.metrics.outbox_pending, self.outbox.pending())
         return web.Response(
             body=self.metrics.exposition(),
             headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"},
         )
+
+    async def _count(self, what: str, gauge: Gauge, count: Awaitable[int]) -> None:
+        try:
+            gauge.set(await asyncio.wait_for(count, HEALTH_TIMEOUT_SECONDS))
+        except Exception as exc:
+            log.warning("metrics: could not count %s: %r", what, exc)
 
     def _counting(self, events_path: str) -> Middleware:
         metrics = self.metrics
@@ -90,13 +112,24 @@ class Observability:
             started = time.perf_counter()
             kind = request_kind(await request.read())
             response = await handler(request)
-            metrics.ack_seconds.observe(time.perf_counter() - started)
-            metrics.requests.labels(kind, str(response.status)).inc()
+            metrics.request_answered(kind, response.status, time.perf_counter() - started)
             if response.status != 200:
                 log.warning("refused %s request with HTTP %s", kind, response.status)
             return response
 
         return count
+
+
+def envelope_kind(envelope_type: str, payload: object) -> str:
+    """The same kinds as :func:`request_kind`, for a Socket Mode envelope."""
+    if envelope_type == "slash_commands":
+        return "command"
+    if envelope_type == "events_api":
+        return "event"
+    if envelope_type != "interactive" or not isinstance(payload, dict):
+        return "unknown"
+    kind = payload.get("type")
+    return kind if isinstance(kind, str) and kind in INTERACTIVE_KINDS else "other"
 
 
 def request_kind(body: bytes) -> str:

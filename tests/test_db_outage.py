@@ -200,7 +200,7 @@ async def test_requests_in_the_gap_are_told_to_try_again_and_work_after(
     assert len(ephemeral_texts(h, str(command.response_url))) == 1, "told once, not twice"
 
     await proxy.restore()
-    assert await health(h) == (200, {"ok": True, "database": "ok", "scheduler": "ok"})
+    assert await health(h) == (200, {"ok": True, "database": "ok", "reminders": "ok"})
 
     again = await h.driver.command(
         "/incident", "status identified", user_id=ALICE, channel_id=channel

@@ -14,6 +14,8 @@ task the input started has finished, so a failure belongs to the input that caus
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import logging
 import os
@@ -35,6 +37,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 import bot.sandbox.double_responses as double_responses
+from bot.gate import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from bot.sandbox.blockkit import validate_blocks, validate_view
 from bot.sandbox.double_state import APP_ID
 from bot.sandbox.driver import VERIFICATION_TOKEN, DriverReply
@@ -46,6 +49,7 @@ from tests.conftest import (
     GONE,
     MARIA,
     ROBOT,
+    SIGNING_SECRET,
     TEAM,
     Harness,
     start_harness,
@@ -60,6 +64,7 @@ SCALE = float(os.environ.get("AMENDS_FUZZ_SCALE", "1"))
 COMMAND_EXAMPLES = int(5_000 * SCALE)
 INTERACTIVE_EXAMPLES = int(5_000 * SCALE)
 BROKEN_EXAMPLES = int(2_000 * SCALE)
+SIGNING_EXAMPLES = int(1_000 * SCALE)
 ANSWER_WITHIN = 3.0
 SETTLE_WITHIN = 5.0
 """How long the work an input started (after the ack) may take before it counts as hung."""
@@ -103,6 +108,9 @@ class Input:
     content_type: str | None = None
     malformed: bool = False
     """Slack never sends it, so the bot may refuse it with 400 ``malformed Slack request``."""
+    signing: tuple[str, str] | None = None
+    """Timestamp and signature header values sent instead of a valid signature; such a
+    request must get exactly 401."""
 
 
 def refusable(item: Input) -> bool:
@@ -185,10 +193,33 @@ class LiveBot:
             return await self.h.driver.command(
                 "/incident", text, user_id=user_id, channel_id=channel_id
             )
+        if item.signing is not None:
+            return await self._post_signed_as(item)
         headers = dict(self.h.driver.sign(item.body))
         if item.content_type is not None:
             headers["Content-Type"] = item.content_type
         return await self.h.driver.post_raw(item.body, headers)
+
+    async def _post_signed_as(self, item: Input) -> DriverReply:
+        """POST with the item's signing headers as UTF-8 bytes on the wire, as an attacker
+        can send them (aiohttp's client would re-encode non-Latin-1 values)."""
+        assert item.signing is not None
+        stamp, signature = item.signing
+        started = time.perf_counter()
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.h.runtime.port)
+        head = (
+            f"POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+            f"Content-Type: {item.content_type}\r\nContent-Length: {len(item.body)}\r\n"
+            f"{TIMESTAMP_HEADER}: {stamp}\r\n{SIGNATURE_HEADER}: {signature}\r\n\r\n"
+        )
+        writer.write(head.encode() + item.body)
+        await writer.drain()
+        answer = await reader.read()
+        writer.close()
+        await writer.wait_closed()
+        status_line, _, rest = answer.partition(b"\r\n")
+        text = rest.partition(b"\r\n\r\n")[2].decode("utf-8", "replace")
+        return DriverReply(int(status_line.split()[1]), text, time.perf_counter() - started)
 
     async def _settled(self, inputs: list[Input]) -> list[Outcome]:
         """Send, then wait for every task the requests started (the work after the ack)."""
@@ -243,6 +274,8 @@ class LiveBot:
         """What is wrong with the HTTP answer to one input."""
         reply = outcome.reply
         found: list[str] = []
+        if item.signing is not None:
+            return [] if reply.status == 401 else [f"HTTP {reply.status} instead of 401"]
         if reply.status == 404 and not outcome.has_listener:
             self.no_listener[item.label] += 1
             self.no_listener_examples.setdefault(item.label, item.shown[:160])
@@ -1027,3 +1060,102 @@ def test_broken_payloads_never_break_the_bot(live: LiveBot) -> None:
     start = live.sent
     probe()
     assert live.sent - start >= BROKEN_EXAMPLES
+
+
+# -- signing headers -------------------------------------------------------------------------
+
+HEADER_CHARS = st.characters(exclude_categories=("Cs", "Cc"))
+"""What an HTTP header value can carry (no control characters, so no CR/LF), sent as
+UTF-8 bytes."""
+OTHER_DIGITS = [0x660, 0x6F0, 0x966, 0xFF10, 0x1D7CE]
+"""Where 0-9 start in Arabic-Indic, Persian, Devanagari, fullwidth and mathematical digits:
+``str.isdigit()`` is true for them and ``int()`` reads them as numbers."""
+
+
+def now_stamp() -> str:
+    return str(int(time.time()))
+
+
+def in_other_digits(stamp: str, zero: int) -> str:
+    return stamp.translate({ord(d): zero + int(d) for d in "0123456789"})
+
+
+timestamps = st.one_of(
+    st.builds(in_other_digits, st.builds(now_stamp), st.sampled_from(OTHER_DIGITS)),
+    # (not " " + now: HTTP strips it, so with the valid signature that is a valid request)
+    st.builds(lambda sign: sign + now_stamp(), st.sampled_from(["+", "-", "0", "00"])),
+    st.builds(lambda n: str(n), st.integers(-(10**15), 10**15)),
+    st.builds(lambda f: repr(f), st.floats(allow_nan=True, allow_infinity=True)),
+    st.builds(lambda: f"{time.time():.3f}"),
+    st.builds(lambda n: "9" * n, st.integers(13, 7_000)),
+    st.sampled_from(["", " ", "\u00b2", "1_700_000_000", "0x1F", "1e9", "-5", "+123", "1.5"]),
+    st.text(HEADER_CHARS, max_size=40),
+)
+hex64 = st.text("0123456789abcdef", min_size=64, max_size=64)
+signatures = st.one_of(
+    st.builds(lambda h: "v0=" + h, st.text("0123456789abcdefABCDEFg", max_size=130)),
+    st.builds(lambda h: "v0=" + h.upper(), hex64),
+    st.builds(lambda p, h: p + h, st.sampled_from(["", "v1=", "V0=", "v0:", " v0="]), hex64),
+    st.builds(lambda h: "v0=" + h, st.text(HEADER_CHARS, max_size=70)),
+    st.builds(lambda n: "v0=" + "0" * n, st.integers(65, 7_000)),
+    st.text(HEADER_CHARS, max_size=80),
+    st.just(""),
+)
+
+
+def stamp_signed_over(body: bytes) -> st.SearchStrategy[tuple[str, str]]:
+    """An oddly written timestamp with a correct HMAC over it: the verifier must not
+    read ``+1700000000`` or Arabic-Indic digits as a valid time."""
+    odd = st.one_of(
+        st.builds(in_other_digits, st.builds(now_stamp), st.sampled_from(OTHER_DIGITS)),
+        st.builds(lambda sign: sign + now_stamp(), st.sampled_from(["+", " ", "\u00a0"])),
+        st.builds(lambda: now_stamp() + ".0"),
+        st.builds(lambda: "_".join(now_stamp())),
+    )
+    return odd.map(lambda stamp: (stamp, sign_over(stamp, body)))
+
+
+def sign_over(stamp: str, body: bytes) -> str:
+    base = b"v0:" + stamp.encode() + b":" + body
+    return "v0=" + hmac.new(SIGNING_SECRET.encode(), base, hashlib.sha256).hexdigest()
+
+
+def test_malformed_signing_headers_never_break_the_bot(live: LiveBot) -> None:
+    """Timestamp and signature headers Slack never sends: always 401, never a 5xx."""
+    body = urlencode(
+        {
+            "command": "/incident",
+            "text": "declare Signed by nobody",
+            "team_id": TEAM,
+            "user_id": ALICE,
+            "channel_id": live.h.general,
+        }
+    ).encode()
+    good = live.h.driver.sign(body)
+
+    def signing_input(headers: tuple[str, str]) -> Input:
+        return Input(
+            f"headers {headers!r}"[:300],
+            "raw",
+            "signing headers",
+            body=body,
+            content_type=FORM,
+            signing=headers,
+        )
+
+    headers = st.one_of(
+        st.tuples(timestamps, signatures),
+        st.tuples(timestamps, st.just(good[SIGNATURE_HEADER])),
+        st.tuples(st.builds(now_stamp), signatures),
+        stamp_signed_over(body),
+    )
+
+    @settings(FUZZ, max_examples=-(-SIGNING_EXAMPLES // BATCH))
+    @given(batch=batches(headers.map(signing_input)))
+    def probe(batch: list[Input]) -> None:
+        live.check(batch)
+
+    start, declared = live.sent, len(live.h.double.calls_to("conversations.create"))
+    probe()
+    assert live.sent - start >= SIGNING_EXAMPLES
+    assert len(live.h.double.calls_to("conversations.create")) == declared
