@@ -99,7 +99,8 @@ async def test_replicas_share_the_reminders_and_deliver_each_exactly_once() -> N
         for posts in (due, overdue):
             assert {channel for channel, _ in posts} == set(channels), "none lost"
         versions = Counter(metadata for _, metadata in due + overdue)
-        assert set(versions.values()) == {1}, f"no version posted twice: {versions}"
+        twice = {version: n for version, n in versions.items() if n > 1}
+        assert not twice, f"no version posted twice: {twice}"
         delivered = [len(r.services.engine.lateness) for r in replicas]
         assert sum(delivered) == len(versions), f"each completed by exactly one: {delivered}"
         assert sum(claims(r) for r in replicas) == len(versions), "and claimed by exactly one"
