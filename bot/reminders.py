@@ -318,13 +318,12 @@ class ReminderEngine:
         if reminder.stage == "escalate":
             ts = await self._post_once(d, self._escalate)
             overdue, blocks = self._escalation(d)
-            if ts is not None:
-                await self._dm_once(d, d.owner, escalation_dm_text(d.card, overdue), blocks)
+            await self._dm_once(d, ts, d.owner, escalation_dm_text(d.card, overdue), blocks)
             next_stage, next_due = "due", now + self.settings.cadence(card.severity)
         else:
             ts = await self._post_once(d, self._remind)
             next_stage, next_due = "escalate", now + self.settings.grace(card.severity)
-        if ts is None or not await self._complete(d, ts, next_stage, next_due):
+        if not await self._complete(d, ts, next_stage, next_due):
             return
         self.lateness.append((now - reminder.due_at).total_seconds())
         self.metrics.reminder_sent(self.lateness[-1])
@@ -361,36 +360,28 @@ class ReminderEngine:
 
         ts = await self._post_once(d, post)
         lead = card.roles.get("lead")
-        if ts is not None and overdue and lead and lead != d.owner:
+        if overdue and lead and lead != d.owner:
             blocks = follow_up_reminder_blocks(card, d.owner, remaining, counts.total, overdue)
-            await self._dm_once(d, lead, overdue_dm_text(card, remaining, counts.total), blocks)
+            dm = overdue_dm_text(card, remaining, counts.total)
+            await self._dm_once(d, ts, lead, dm, blocks)
         next_due = now + self.settings.follow_up_reminder
         stage = "overdue" if overdue else "due"
-        if ts is None or not await self._complete(d, ts, stage, next_due):
+        if not await self._complete(d, ts, stage, next_due):
             return
         await self.incidents.add_event(incident.id, d.owner, f"follow_up_{stage}", str(remaining))
         self.wake_at(next_due)
 
     # -- one delivery, recorded step by step and fenced by its claim -----------------------
 
-    async def _post_once(
-        self, d: Delivery, post: Callable[[Delivery], Awaitable[str]]
-    ) -> str | None:
-        """This version's message: the one an earlier claim posted, or a new one, recorded
-        in the row as soon as Slack answers. None if the claim was lost meanwhile."""
-        ts = await self._already_posted(d)
-        if ts is not None:
-            return ts
-        ts = await post(d)
-        if await self.reminders.record_posted(d.reminder, ts):
-            return ts
-        await self._lost(d, ts)
-        return None
+    async def _post_once(self, d: Delivery, post: Callable[[Delivery], Awaitable[str]]) -> str:
+        """This version's message: the one an earlier claim posted, or a new one."""
+        return await self._already_posted(d) or await post(d)
 
-    async def _dm_once(self, d: Delivery, user: str, text: str, blocks: Blocks) -> None:
+    async def _dm_once(self, d: Delivery, ts: str, user: str, text: str, blocks: Blocks) -> None:
         """A direct message goes at most once per version: the right to send it is taken in
-        the row first (see ``ReminderStore.mark_dm``); a claim that was taken over sends none."""
-        if not await self.reminders.mark_dm(d.reminder, d.now):
+        the row first, with the channel message ``ts`` it follows (see
+        ``ReminderStore.mark_dm``); a claim that was taken over sends none."""
+        if not await self.reminders.mark_dm(d.reminder, d.now, ts):
             return
         try:
             await d.client.chat_postMessage(channel=user, text=text, blocks=blocks)
@@ -437,11 +428,12 @@ class ReminderEngine:
     async def _already_posted(self, d: Delivery) -> str | None:
         """The message an earlier claim of this version posted, if it reached Slack.
 
-        Two records make this hold. A claim writes its message's ts into the row as soon as
-        Slack answers (``posted_ts``), so a later claim normally adopts it without asking
-        Slack. Only a claim that died between Slack's answer and that write leaves nothing
-        in the row, so for a claim that is not the version's first, the channel history is
-        searched: each reminder message carries its row and version as message metadata.
+        Two records make this hold. A stage that sends a DM after its channel message writes
+        that message's ts into the row before the DM (``posted_ts``, with ``dm_at``), so a
+        later claim adopts it without asking Slack. Otherwise (a claim that died between
+        Slack's answer and its completion), for a claim that is not the version's first,
+        the channel history is searched: each reminder message carries its row and version
+        as message metadata.
         The search starts when this version was first claimed (no message of it can be
         older; ``CLOCK_SKEW`` covers a clock ahead of Slack's) and follows the cursor page
         after page to the end, so a busy channel cannot push the message off the first page.

@@ -148,7 +148,9 @@ class ReminderStore:
                 claimed_by=worker,
                 claim_token=token,
                 lease_until=now + lease,
-                first_claimed_at=func.coalesce(Reminder.first_claimed_at, now),
+                first_claimed_at=func.coalesce(
+                    Reminder.first_claimed_at, literal(now, Reminder.first_claimed_at.type)
+                ),
                 attempts=Reminder.attempts + 1,
             )
             .returning(Reminder)
@@ -175,18 +177,16 @@ class ReminderStore:
             )
             return int(result.rowcount)  # type: ignore[attr-defined]
 
-    async def record_posted(self, reminder: Reminder, ts: str) -> bool:
-        """Note the message this claim just posted, so no later claim posts it again."""
-        return await self._fenced(reminder, {"posted_ts": ts})
-
-    async def mark_dm(self, reminder: Reminder, at: datetime) -> bool:
+    async def mark_dm(self, reminder: Reminder, at: datetime, posted_ts: str) -> bool:
         """Take the right to send this version's direct message: True once per version.
 
         Recorded before the message is sent, so it goes at most once: a claim that dies
         between this and Slack's answer loses the DM, never doubles it (the channel message,
-        which mentions the same person, is there either way).
+        which mentions the same person, is there either way). ``posted_ts``, that channel
+        message, is recorded with it, so a later claim adopts it without searching.
         """
-        return await self._fenced(reminder, {"dm_at": at}, Reminder.dm_at.is_(None))
+        values = {"dm_at": at, "posted_ts": posted_ts}
+        return await self._fenced(reminder, values, Reminder.dm_at.is_(None))
 
     async def complete(
         self,
