@@ -10,9 +10,9 @@ Delivered once, even when Slack is slower than the lease:
 * a heartbeat renews the lease of every delivery in flight, so a live delivery keeps its
   row however long Slack takes to answer;
 * this process never claims a row it is still delivering, even if that lease ran out;
-* every step of a delivery is recorded in the row, fenced by the token (the message it
-  posted, the DM it sent), so a later claim of the same version finishes it instead of
-  repeating it;
+* a later claim of the same version finishes it instead of repeating it: the DM is marked
+  in the row (with the channel message it follows) before it is sent, and a message whose
+  claim died before completing is found in the channel history (``_already_posted``);
 * a claim that was taken over changes nothing and shows nothing: only the holder of the
   current token takes a reminder message back.
 """
