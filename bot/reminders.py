@@ -318,12 +318,13 @@ class ReminderEngine:
         if reminder.stage == "escalate":
             ts = await self._post_once(d, self._escalate)
             overdue, blocks = self._escalation(d)
-            await self._dm_once(d, ts, d.owner, escalation_dm_text(d.card, overdue), blocks)
+            if ts is not None:
+                await self._dm_once(d, ts, d.owner, escalation_dm_text(d.card, overdue), blocks)
             next_stage, next_due = "due", now + self.settings.cadence(card.severity)
         else:
             ts = await self._post_once(d, self._remind)
             next_stage, next_due = "escalate", now + self.settings.grace(card.severity)
-        if not await self._complete(d, ts, next_stage, next_due):
+        if ts is None or not await self._complete(d, ts, next_stage, next_due):
             return
         self.lateness.append((now - reminder.due_at).total_seconds())
         self.metrics.reminder_sent(self.lateness[-1])
@@ -360,22 +361,32 @@ class ReminderEngine:
 
         ts = await self._post_once(d, post)
         lead = card.roles.get("lead")
-        if overdue and lead and lead != d.owner:
+        if ts is not None and overdue and lead and lead != d.owner:
             blocks = follow_up_reminder_blocks(card, d.owner, remaining, counts.total, overdue)
             dm = overdue_dm_text(card, remaining, counts.total)
             await self._dm_once(d, ts, lead, dm, blocks)
         next_due = now + self.settings.follow_up_reminder
         stage = "overdue" if overdue else "due"
-        if not await self._complete(d, ts, stage, next_due):
+        if ts is None or not await self._complete(d, ts, stage, next_due):
             return
         await self.incidents.add_event(incident.id, d.owner, f"follow_up_{stage}", str(remaining))
         self.wake_at(next_due)
 
     # -- one delivery, recorded step by step and fenced by its claim -----------------------
 
-    async def _post_once(self, d: Delivery, post: Callable[[Delivery], Awaitable[str]]) -> str:
-        """This version's message: the one an earlier claim posted, or a new one."""
-        return await self._already_posted(d) or await post(d)
+    async def _post_once(
+        self, d: Delivery, post: Callable[[Delivery], Awaitable[str]]
+    ) -> str | None:
+        """This version's message: the one an earlier claim posted, or a new one; None,
+        with nothing posted, if the claim was taken over (or someone acted) meanwhile: the
+        search and the owner lookup before it can take a while."""
+        found = await self._already_posted(d)
+        if found is not None:
+            return found
+        if not await self.reminders.holds(d.reminder):
+            log.info("%s: reminder %s changed hands before posting", d.card.label, d.reminder.id)
+            return None
+        return await post(d)
 
     async def _dm_once(self, d: Delivery, ts: str, user: str, text: str, blocks: Blocks) -> None:
         """A direct message goes at most once per version: the right to send it is taken in

@@ -177,6 +177,19 @@ class ReminderStore:
             )
             return int(result.rowcount)  # type: ignore[attr-defined]
 
+    async def holds(self, reminder: Reminder) -> bool:
+        """Whether this claim still holds its row, unchanged (checked before posting)."""
+        async with self._sessions() as session:
+            found = await session.scalar(
+                select(Reminder.id).where(
+                    Reminder.id == reminder.id,
+                    Reminder.claim_token == reminder.claim_token,
+                    Reminder.seq == reminder.seq,
+                    Reminder.state == CLAIMED,
+                )
+            )
+            return found is not None
+
     async def mark_dm(self, reminder: Reminder, at: datetime, posted_ts: str) -> bool:
         """Take the right to send this version's direct message: True once per version.
 

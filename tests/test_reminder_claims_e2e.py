@@ -197,6 +197,24 @@ async def test_a_claim_taken_over_under_a_slow_delivery_leaves_no_visible_trace(
     assert posted(h, channel, "is due") == [ts]
 
 
+async def test_a_claim_taken_over_before_it_posts_posts_nothing(long_lease: Harness) -> None:
+    """A claim is taken over while it is still searching the history (Slack slow to
+    answer): it finds nothing, and posts nothing either, for the row is no longer its own."""
+    h = long_lease
+    store = h.runtime.services.reminders
+    channel = await declare(h)
+    row = await row_of(h)
+    await store.schedule(row.incident_id, TEAM, utcnow())
+    await store.claim_due(utcnow(), "crashed-replica", timedelta(seconds=0.5), 10)
+    h.double.slow_down("conversations.history", SLOW_SLACK)
+    await h.double.wait_for(lambda: h.double.calls_to("conversations.history"), timeout=5)
+    await run_out_the_lease(h.runtime.engine)
+    [winner] = await store.claim_due(utcnow(), "other-replica", timedelta(minutes=1), 10)
+    await asyncio.sleep(SLOW_SLACK + 0.5)
+    assert posted(h, channel, "is due") == [], "the claim that lost the row posted nothing"
+    assert (await row_of(h)).claim_token == winner.claim_token
+
+
 async def test_someone_acting_during_a_slow_delivery_takes_the_reminder_back(
     long_lease: Harness,
 ) -> None:
