@@ -198,7 +198,11 @@ class Reminder(Base):
     """The database is the source of truth for reminders; the scheduler only wakes us.
 
     One row per incident and kind, moved forward in place: ``seq`` counts deliveries and
-    changes, so a stale button or a replica whose lease ran out cannot act twice.
+    changes, so a stale button cannot act twice. Each claim writes a ``claim_token`` of its
+    own, and every write of a claim is fenced by it, so a claim that was taken over cannot
+    act at all. ``posted_ts`` and ``dm_at`` record how far the delivery of the current
+    version got (its message, its direct message), so a later claim finishes it instead of
+    repeating it; they, and ``first_claimed_at``, are cleared whenever ``seq`` moves.
     """
 
     __tablename__ = "reminders"
@@ -222,6 +226,10 @@ class Reminder(Base):
     message_channel: Mapped[str | None] = mapped_column(String(32), nullable=True)
     message_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    claim_token: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    first_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    posted_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    dm_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class OutboxCall(Base):

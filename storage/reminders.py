@@ -1,16 +1,23 @@
-"""Reminder rows: scheduling, atomic claiming with a lease, fenced completion.
+"""Reminder rows: scheduling, atomic claiming with a lease, fenced delivery steps.
 
 Claiming is one ``UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING``; on PostgreSQL the
 inner select takes ``FOR UPDATE SKIP LOCKED`` so replicas never claim the same row, and
-SQLite serialises writers anyway. Completion is fenced by ``claimed_by`` and ``seq``: a
-worker whose lease ran out cannot complete a row another worker has taken over.
+SQLite serialises writers anyway. Every claim writes a ``claim_token`` of its own, and
+every later write of that claim (recording its message, its direct message, renewing the
+lease, completing, releasing, giving up) is ``WHERE id = :id AND claim_token = :token``:
+once a claim has been taken over (its lease ran out and another sweep claimed the row) it
+can change nothing. People's changes (a new plan, a pause, a button) move ``seq`` but
+leave the token, so the claim in flight can still tell "someone acted" (its token still
+holds: it takes back its own message) from "someone else holds the row" (it does nothing).
 """
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, String, and_, cast, func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
@@ -19,6 +26,9 @@ from storage.models import Reminder
 CUSTOMER_UPDATE = "customer_update"
 FOLLOW_UP = "follow_up"
 PENDING, CLAIMED, PAUSED, CANCELLED = "pending", "claimed", "paused", "cancelled"
+
+NEW_VERSION: dict[str, object] = {"posted_ts": None, "dm_at": None, "first_claimed_at": None}
+"""What a delivery of the previous version recorded, forgotten whenever ``seq`` moves."""
 
 
 class ReminderStore:
@@ -70,6 +80,7 @@ class ReminderStore:
             row.seq = (row.seq or 0) + 1
             row.state = PAUSED if row.state == PAUSED else PENDING
             row.lease_until = row.claimed_by = None
+            row.posted_ts = row.dm_at = row.first_claimed_at = None
             row.attempts = 0
             await session.flush()
             return row.seq
@@ -86,7 +97,13 @@ class ReminderStore:
             await session.execute(
                 update(Reminder)
                 .where(Reminder.incident_id == incident_id, Reminder.kind == kind)
-                .values(state=state, seq=Reminder.seq + 1, lease_until=None, claimed_by=None)
+                .values(
+                    state=state,
+                    seq=Reminder.seq + 1,
+                    lease_until=None,
+                    claimed_by=None,
+                    **NEW_VERSION,
+                )
             )
 
     async def consume(self, incident_id: int, seq: int, kind: str = CUSTOMER_UPDATE) -> bool:
@@ -97,28 +114,43 @@ class ReminderStore:
                 .where(
                     Reminder.incident_id == incident_id, Reminder.kind == kind, Reminder.seq == seq
                 )
-                .values(seq=Reminder.seq + 1)
+                .values(seq=Reminder.seq + 1, **NEW_VERSION)
             )
             return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
     async def claim_due(
-        self, now: datetime, worker: str, lease: timedelta, limit: int
+        self,
+        now: datetime,
+        worker: str,
+        lease: timedelta,
+        limit: int,
+        exclude: Collection[int] = (),
     ) -> list[Reminder]:
-        """Take up to ``limit`` due rows (or rows whose claimer's lease ran out)."""
+        """Take up to ``limit`` due rows (or rows whose claimer's lease ran out), each with
+        a fresh ``claim_token``. ``exclude`` names rows this process is still delivering:
+        their lease may have run out (a stalled loop, the database away), but they are not
+        lost, so they are never claimed a second time."""
         due = or_(
             and_(Reminder.state == PENDING, Reminder.due_at <= now),
             and_(Reminder.state == CLAIMED, Reminder.lease_until < now),
         )
+        if exclude:
+            due = and_(due, Reminder.id.not_in(list(exclude)))
         candidates = select(Reminder.id).where(due).order_by(Reminder.due_at).limit(limit)
         if self._postgres:
             candidates = candidates.with_for_update(skip_locked=True)
+        token = literal(f"{uuid.uuid4().hex}:", String) + cast(Reminder.id, String)
         statement = (
             update(Reminder)
             .where(Reminder.id.in_(candidates.scalar_subquery()))
             .values(
                 state=CLAIMED,
                 claimed_by=worker,
+                claim_token=token,
                 lease_until=now + lease,
+                first_claimed_at=func.coalesce(
+                    Reminder.first_claimed_at, literal(now, Reminder.first_claimed_at.type)
+                ),
                 attempts=Reminder.attempts + 1,
             )
             .returning(Reminder)
@@ -129,10 +161,49 @@ class ReminderStore:
             )
             return list(rows)
 
+    async def renew(self, claims: Mapping[int, str], until: datetime) -> int:
+        """Extend the lease of the claims still held (the heartbeat of deliveries in flight)."""
+        if not claims:
+            return 0
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(Reminder)
+                .where(
+                    Reminder.id.in_(list(claims)),
+                    Reminder.claim_token.in_(list(claims.values())),
+                    Reminder.state == CLAIMED,
+                )
+                .values(lease_until=until)
+            )
+            return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def holds(self, reminder: Reminder) -> bool:
+        """Whether this claim still holds its row, unchanged (checked before posting)."""
+        async with self._sessions() as session:
+            found = await session.scalar(
+                select(Reminder.id).where(
+                    Reminder.id == reminder.id,
+                    Reminder.claim_token == reminder.claim_token,
+                    Reminder.seq == reminder.seq,
+                    Reminder.state == CLAIMED,
+                )
+            )
+            return found is not None
+
+    async def mark_dm(self, reminder: Reminder, at: datetime, posted_ts: str) -> bool:
+        """Take the right to send this version's direct message: True once per version.
+
+        Recorded before the message is sent, so it goes at most once: a claim that dies
+        between this and Slack's answer loses the DM, never doubles it (the channel message,
+        which mentions the same person, is there either way). ``posted_ts``, that channel
+        message, is recorded with it, so a later claim adopts it without searching.
+        """
+        values = {"dm_at": at, "posted_ts": posted_ts}
+        return await self._fenced(reminder, values, Reminder.dm_at.is_(None))
+
     async def complete(
         self,
         reminder: Reminder,
-        worker: str,
         *,
         next_due: datetime,
         next_stage: str,
@@ -147,57 +218,101 @@ class ReminderStore:
             "seq": reminder.seq + 1,
             "lease_until": None,
             "claimed_by": None,
+            "claim_token": None,
             "attempts": 0,
             "last_error": "",
             "sent_at": sent_at,
+            **NEW_VERSION,
         }
         if message:
             values["message_channel"], values["message_ts"] = message
-        return await self._fenced(reminder, worker, values)
+        return await self._fenced(reminder, values)
 
-    async def release(
-        self, reminder: Reminder, worker: str, *, retry_at: datetime, error: str
-    ) -> bool:
-        """Give a claim back after a failed delivery, to be tried again at ``retry_at``."""
+    async def release(self, reminder: Reminder, *, retry_at: datetime, error: str) -> bool:
+        """Give a claim back after a failed delivery, to be tried again at ``retry_at``.
+
+        What the claim recorded (its message, its DM) stays: the retry finishes the same
+        version instead of repeating it."""
         values = {
             "state": PENDING,
             "due_at": retry_at,
             "lease_until": None,
             "claimed_by": None,
+            "claim_token": None,
             "last_error": error[:500],
         }
-        return await self._fenced(reminder, worker, values)
+        return await self._fenced(reminder, values)
 
-    async def _fenced(self, reminder: Reminder, worker: str, values: dict[str, object]) -> bool:
+    async def finish(self, reminder: Reminder, state: str) -> bool:
+        """End a claim with the reminder paused or cancelled (its incident is)."""
+        values = {
+            "state": state,
+            "seq": reminder.seq + 1,
+            "lease_until": None,
+            "claimed_by": None,
+            "claim_token": None,
+            **NEW_VERSION,
+        }
+        return await self._fenced(reminder, values)
+
+    async def give_up(self, reminder: Reminder) -> bool:
+        """Drop a claim that could not complete; True if it was still this claim's.
+
+        True means nobody else has claimed the row since, so whatever made the claim fail
+        was someone acting (a new plan, a pause, a button) and the message this claim
+        posted is its own to take back. False means a newer claim holds (or held) the row
+        and may have adopted that message: the caller must leave it alone.
+        """
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(Reminder)
+                .where(Reminder.id == reminder.id, Reminder.claim_token == reminder.claim_token)
+                .values(claim_token=None, claimed_by=None)
+            )
+            return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def _fenced(
+        self, reminder: Reminder, values: Mapping[str, object], *extra: ColumnElement[bool]
+    ) -> bool:
+        """Write for a claim still held: same token, same version, still claimed."""
+        if reminder.claim_token is None:
+            return False
         async with self._sessions.begin() as session:
             result = await session.execute(
                 update(Reminder)
                 .where(
                     Reminder.id == reminder.id,
-                    Reminder.state == CLAIMED,
-                    Reminder.claimed_by == worker,
+                    Reminder.claim_token == reminder.claim_token,
                     Reminder.seq == reminder.seq,
+                    Reminder.state == CLAIMED,
+                    *extra,
                 )
-                .values(values)
+                .values(dict(values))
             )
             return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
-    async def next_wake(self) -> datetime | None:
-        """The earliest moment any row needs attention (a due time or a lease running out)."""
+    async def next_wake(self, exclude: Collection[int] = ()) -> datetime | None:
+        """The earliest moment any row needs attention (a due time or a lease running out);
+        the leases of ``exclude`` (this process's deliveries in flight) do not count."""
+        leased = Reminder.state == CLAIMED
+        if exclude:
+            leased = and_(leased, Reminder.id.not_in(list(exclude)))
         async with self._sessions() as session:
             due = await session.scalar(
                 select(func.min(Reminder.due_at)).where(Reminder.state == PENDING)
             )
-            lease = await session.scalar(
-                select(func.min(Reminder.lease_until)).where(Reminder.state == CLAIMED)
-            )
+            lease = await session.scalar(select(func.min(Reminder.lease_until)).where(leased))
         times = [t for t in (due, lease) if t is not None]
         return min(times) if times else None
 
     async def take_message(
-        self, incident_id: int, kind: str = CUSTOMER_UPDATE
+        self, incident_id: int, kind: str = CUSTOMER_UPDATE, *, claim: Reminder | None = None
     ) -> tuple[str, str] | None:
-        """The last reminder message not yet marked handled, handed out once."""
+        """The last reminder message not yet marked handled, handed out once.
+
+        With ``claim`` (a delivery retiring the message before it), only while that claim
+        still holds the row: a claim that was taken over retires nothing.
+        """
         async with self._sessions.begin() as session:
             row = await session.scalar(
                 select(Reminder)
@@ -205,6 +320,10 @@ class ReminderStore:
                 .with_for_update()
             )
             if row is None or not row.message_channel or not row.message_ts:
+                return None
+            if claim is not None and (
+                claim.claim_token is None or row.claim_token != claim.claim_token
+            ):
                 return None
             message = (row.message_channel, row.message_ts)
             row.message_channel = row.message_ts = None

@@ -4,6 +4,7 @@ Slack's published method specs (carried in tests/slack_reference)."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import re
 from collections.abc import AsyncIterator
@@ -224,6 +225,7 @@ async def error_scenarios(double: SlackDouble) -> list[Scenario]:
         ("conversations.history", {"channel": outside}, "not_in_channel", TOKEN),
         ("conversations.history", {"channel": inc, "oldest": "x"}, "invalid_ts_oldest", TOKEN),
         ("conversations.history", {"channel": inc, "latest": "x"}, "invalid_ts_latest", TOKEN),
+        ("conversations.history", {"channel": inc, "cursor": "x"}, "invalid_cursor", TOKEN),
         ("chat.postMessage", {"channel": "CNOPE", "text": "x"}, "channel_not_found", TOKEN),
         ("chat.postMessage", {"text": "x"}, "channel_not_found", TOKEN),
         ("chat.postMessage", {"channel": "UB", "text": "x"}, "channel_not_found", TOKEN),
@@ -532,6 +534,36 @@ async def test_messages_are_kept_and_edited_in_place(double: SlackDouble) -> Non
     assert link["permalink"].endswith(first["ts"].replace(".", ""))
     long = await web.chat_postMessage(channel=channel, text="x" * 40_001)
     assert len(long["message"]["text"]) == 40_000, "Slack truncates, as documented"
+
+
+async def test_history_pages_newest_first_with_slacks_cursor(double: SlackDouble) -> None:
+    web = client(double)
+    channel = (await web.conversations_create(name="inc-busy"))["channel"]["id"]
+    for i in range(5):
+        await web.chat_postMessage(channel=channel, text=f"m{i}")
+    seen: list[str] = []
+    cursor: str | None = None
+    while True:
+        page = await web.conversations_history(channel=channel, limit=2, cursor=cursor)
+        seen += [m["text"] for m in page["messages"]]
+        cursor = page["response_metadata"]["next_cursor"]
+        assert bool(cursor) == page["has_more"]
+        if not cursor:
+            break
+        assert base64.b64decode(cursor).decode().startswith("next_ts:")
+    assert seen == ["m4", "m3", "m2", "m1", "m0"]
+
+
+async def test_slow_answers_come_after_the_call_took_effect(double: SlackDouble) -> None:
+    web = client(double)
+    channel = (await web.conversations_create(name="inc-slow"))["channel"]["id"]
+    double.slow_down("chat.postMessage", 0.5, channel=channel)
+    posting = asyncio.create_task(web.chat_postMessage(channel=channel, text="late"))
+    await wait_for(lambda: double.messages(channel))
+    assert not posting.done(), "in the channel before the poster hears back"
+    assert (await posting)["ok"]
+    double.recover()
+    assert (await web.chat_postMessage(channel=channel, text="on time"))["ok"]
 
 
 async def test_direct_messages_and_ephemerals(double: SlackDouble) -> None:

@@ -327,7 +327,6 @@ async def test_a_claim_lost_in_a_crash_is_recovered_by_its_lease(fast: Harness) 
     assert len(reminders(h, channel)) == 1
     assert not await store.complete(
         claimed[0],
-        "crashed-replica",
         next_due=utcnow(),
         next_stage="due",
         sent_at=utcnow(),

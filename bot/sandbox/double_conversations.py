@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 import time
 from typing import Any
@@ -160,12 +161,18 @@ def conversations_open(ws: Workspace, args: Args) -> dict[str, Any]:
 
 
 def conversations_history(ws: Workspace, args: Args) -> dict[str, Any]:
-    """Newest first; ``metadata`` only with ``include_all_metadata``, as Slack does."""
+    """Newest first, a page at a time; ``metadata`` only with ``include_all_metadata``.
+
+    As Slack does: ``has_more`` and a ``response_metadata.next_cursor`` that names the
+    next page (Slack's cursors read ``next_ts:<ts without the dot>`` in base64, per the
+    example response of docs.slack.dev/reference/methods/conversations.history).
+    """
     channel = ws.channel(args["channel"])
     if ws.bot_user_id not in channel.members:
         raise SlackError("not_in_channel")
     oldest = _ts_bound(args, "oldest", 0.0, "invalid_ts_oldest")
     latest = _ts_bound(args, "latest", float("inf"), "invalid_ts_latest")
+    latest = min(latest, _cursor_ts(args.get("cursor")))
     limit = _limit(args)
     with_metadata = flag(args, "include_all_metadata")
     found = [m for m in reversed(channel.messages) if oldest < float(m["ts"]) <= latest]
@@ -173,11 +180,29 @@ def conversations_history(ws: Workspace, args: Args) -> dict[str, Any]:
         m if with_metadata else {k: v for k, v in m.items() if k != "metadata"}
         for m in found[:limit]
     ]
+    more = len(found) > limit
     return {
         "messages": shown,
-        "has_more": len(found) > limit,
-        "response_metadata": {"next_cursor": ""},
+        "has_more": more,
+        "response_metadata": {"next_cursor": _cursor(found[limit]["ts"]) if more else ""},
     }
+
+
+def _cursor(ts: str) -> str:
+    return base64.b64encode(f"next_ts:{ts.replace('.', '')}".encode()).decode()
+
+
+def _cursor_ts(cursor: object) -> float:
+    """The newest ts a cursor's page may show (inclusive); no cursor: no bound."""
+    if cursor in (None, ""):
+        return float("inf")
+    try:
+        kind, _, digits = base64.b64decode(str(cursor), validate=True).decode().partition(":")
+        if kind != "next_ts" or not digits.isdigit() or len(digits) <= 6:
+            raise ValueError(digits)
+        return float(f"{digits[:-6]}.{digits[-6:]}")
+    except ValueError:
+        raise SlackError("invalid_cursor") from None
 
 
 def _ts_bound(args: Args, name: str, default: float, error: str) -> float:

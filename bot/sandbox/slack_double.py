@@ -73,6 +73,7 @@ class SlackDouble:
         self._urls = ResponseUrls(self.workspace)
         self._faults: dict[str, deque[Fault]] = defaultdict(deque)
         self._limits: dict[str, RateLimiter] = {}
+        self._latency: dict[str, list[tuple[float, str | None]]] = defaultdict(list)
         self._runner: web.AppRunner | None = None
         self.socket = SocketMode(app_token)
         self.events = Events(self.socket)
@@ -224,9 +225,26 @@ class SlackDouble:
         for _ in range(times):
             self._faults[method].append(Fault(error, http_status, retry_after, delay))
 
+    def slow_down(self, method: str, seconds: float, *, channel: str | None = None) -> None:
+        """From now on every call of ``method`` (only those to ``channel``, if given) takes
+        effect at once but is answered ``seconds`` later, as when Slack is slow to answer:
+        the message is in the channel before its poster hears back."""
+        self._latency[method].append((seconds, channel))
+
+    def _answer_delay(self, method: str, args: dict[str, Any]) -> float:
+        return max(
+            (
+                s
+                for s, channel in self._latency.get(method, ())
+                if channel in (None, args.get("channel"))
+            ),
+            default=0.0,
+        )
+
     def recover(self) -> None:
-        """Slack is well again: faults not yet used up are dropped."""
+        """Slack is well again: faults not yet used up and slow answers are dropped."""
         self._faults.clear()
+        self._latency.clear()
 
     def set_rate_limit(self, method: str, per_seconds: float, burst: int = 1) -> None:
         """At most ``burst`` calls of ``method`` per ``per_seconds``; more get 429."""
@@ -384,6 +402,8 @@ class SlackDouble:
             return web.json_response(body)
         status, body, headers = self._answer(method, args, token, ws, fault)
         self.calls.append(RecordedCall(method, args, ws.team_id if ws else None, body, status))
+        if delay := self._answer_delay(method, args):
+            await asyncio.sleep(delay)
         return web.json_response(body, status=status, headers=headers)
 
     def _answer(
