@@ -235,3 +235,37 @@ def _told(h: Harness, reply: Any) -> list[str]:
     return [
         json.dumps(r.body, ensure_ascii=False) for r in h.double.responses_for(reply.response_url)
     ]
+
+
+async def test_a_parked_post_waits_for_the_older_one_of_its_incident_in_the_retry_loop(
+    faulty: Harness,
+) -> None:
+    """The retry loop does not even try the checklist while the announcement parked
+    before it is undelivered, so Slack answering again in between cannot swap them."""
+    h = faulty
+    channel = await declare_with(h, "Acme")
+    outbox = h.runtime.services.updates.outbox
+    await outbox.stop()  # the test runs the retry loop by hand
+    h.double.fail_next("chat.postMessage", http_status=500, times=100)  # down until recover()
+    before = len(h.double.ok_calls_to("views.open"))
+    await h.driver.command("/incident", "close", user_id=ALICE, channel_id=channel)
+    await h.double.wait_for(lambda: len(h.double.ok_calls_to("views.open")) > before)
+    form = opened_view(h, "close_incident")
+    await h.driver.submit_view(str(form["id"]), close_values(), user_id=ALICE)
+
+    async def both_parked() -> bool:
+        return await outbox.store.pending() >= 2
+
+    await eventually(both_parked, timeout=20)
+    assert await outbox.flush() == 0
+    tried = [str(c.args.get("text")) for c in h.double.calls_to("chat.postMessage")]
+    assert not any(CHECKLIST in text for text in tried), "the checklist was tried first"
+
+    h.double.recover()
+
+    async def flushed() -> bool:
+        await outbox.flush()
+        return await outbox.store.pending() == 0
+
+    await eventually(flushed, timeout=20)
+    assert_once_in_order(h, channel, RESOLVED, CHECKLIST)
