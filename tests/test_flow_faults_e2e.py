@@ -21,6 +21,8 @@ from tests.helpers import created_channel, eventually, said, shown_text, team_jo
 
 ATTEMPTS = 3
 FAILS = 2 * ATTEMPTS + 1
+RATE_LIMITED = 4 + 1
+"""One more 429 than slack-sdk's rate-limit handler absorbs (three retries)."""
 FAULTY = {
     "customer_update_cadence": "SEV1=30m,SEV2=60m,SEV3=120m",
     "outbox_retry_seconds": 0.3,
@@ -269,3 +271,27 @@ async def test_a_parked_post_waits_for_the_older_one_of_its_incident_in_the_retr
 
     await eventually(flushed, timeout=20)
     assert_once_in_order(h, channel, RESOLVED, CHECKLIST)
+
+
+async def test_a_header_rate_limited_at_the_declare_is_posted_and_pinned_once_allowed(
+    faulty: Harness,
+) -> None:
+    """429 with Retry-After: slack-sdk waits and retries four times in all, then the
+    header is parked and goes out, recorded and pinned, once Slack lets it through."""
+    h = faulty
+    h.double.fail_next("chat.postMessage", retry_after=1, times=RATE_LIMITED)
+    reply = await h.driver.command(
+        "/incident", "declare Checkout down", user_id=ALICE, channel_id=h.general
+    )
+    assert "incident header" in await h.double.wait_for(
+        lambda: next((t for t in _told(h, reply) if "Slack is not answering" in t), None),
+        timeout=20,
+    )
+    await h.double.wait_for(lambda: h.double.ok_calls_to("pins.add"), timeout=40)
+    await all_delivered(h)
+    channel = str(created_channel(h)["id"])
+    headers = [m for m in h.double.messages(channel) if "INC-1 · SEV" in str(m.get("text"))]
+    assert len(headers) == 1
+    assert len(h.double.ok_calls_to("pins.add")) == 1
+    incident = await h.store.by_number(TEAM, 1)
+    assert incident is not None and incident.header_ts == headers[0]["ts"]
