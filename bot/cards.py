@@ -56,21 +56,25 @@ async def refresh_header(
     severities: tuple[str, ...],
     *,
     topic: bool = False,
+    in_order: bool = False,
 ) -> None:
     """Edit the pinned header (and optionally the topic) in place to show ``incident``.
 
     Only the newest state matters, so an edit parked while Slack is away replaces any
-    older parked edit of the same header.
+    older parked edit of the same header. ``in_order`` puts the edits in the incident's
+    lane, behind its parked calls (a reopen's edit must wait for the unarchive).
     """
     if not incident.channel_id or not incident.header_ts:
         return
     card = incident_card(incident, severities)
+    lane = incident.id if in_order else None
     await outbox.call(
         client,
         incident.team_id,
         "chat.update",
         what="the incident header",
         key=f"header:{incident.id}",
+        incident_id=lane,
         channel=incident.channel_id,
         ts=incident.header_ts,
         text=incident_header_text(card),
@@ -83,6 +87,7 @@ async def refresh_header(
             "conversations.setTopic",
             what="the channel topic",
             key=f"topic:{incident.id}",
+            incident_id=lane,
             channel=incident.channel_id,
             topic=channel_topic(card),
         )

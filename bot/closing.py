@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import date, timedelta
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -98,25 +99,33 @@ class CloseService:
             raise UserError(exc.message, FOLLOW_UP_OWNER) from None
 
     async def resolve(self, incident: Incident, closure: NewClosure, actor: str) -> Incident:
-        """Record the close and stop customer-update reminders (database only: fast)."""
+        """Record the close, stop customer-update reminders and schedule the follow-up
+        reminder, all in one transaction (database only: fast)."""
         self.check_may_close(incident, actor)
-        if not await self.closures.resolve(incident.id, incident.status, closure, actor):
+        follow_up_at = utcnow() + self.settings.follow_up_reminder
+        if not await self.closures.resolve(
+            incident.id, incident.status, closure, actor, follow_up_at
+        ):
             raise UserError(
                 f"Someone changed INC-{incident.number} while you filled in the form; "
                 "look at the header and try again."
             )
-        await self.reminders.set_state(incident.id, CANCELLED)
-        await self.store.set_next_update_due(incident.id, None)
+        self.waker(follow_up_at)
         return await self.store.reload(incident.id)
 
     async def announce_resolved(
         self, client: AsyncWebClient, incident: Incident, actor: str
     ) -> None:
-        """Tell the channel, post the follow-up checklist, and start follow-up reminders."""
+        """Tell the channel and post the follow-up checklist (the follow-up reminder was
+        scheduled with the resolve). Each post goes through the incident's lane of the
+        outbox: if Slack is away it is parked and delivered in this order once it is back.
+        """
         assert incident.closure is not None
         card = incident_card(incident, self.settings.severities)
-        await client.chat_postMessage(
-            channel=str(incident.channel_id),
+        await self._post(
+            client,
+            incident,
+            "the resolve announcement",
             text=f"{card.label} is resolved.",
             blocks=resolved_blocks(card, closure_view(incident.closure), actor),
         )
@@ -125,16 +134,34 @@ class CloseService:
         if page.total == 0:
             await self.finish(client, incident, actor)
             return
-        await client.chat_postMessage(
-            channel=str(incident.channel_id),
+        await self._post(
+            client,
+            incident,
+            "the follow-up checklist",
             text=checklist_text(page),
             blocks=checklist_blocks(page),
         )
-        due = utcnow() + self.settings.follow_up_reminder
-        await self.reminders.schedule(incident.id, incident.team_id, due, kind=FOLLOW_UP_REMINDER)
-        self.waker(due)
         await refresh_header(
-            self.updates.outbox, client, incident, self.settings.severities, topic=True
+            self.updates.outbox,
+            client,
+            incident,
+            self.settings.severities,
+            topic=True,
+            in_order=True,
+        )
+
+    async def _post(
+        self, client: AsyncWebClient, incident: Incident, what: str, **message: Any
+    ) -> None:
+        """A message in the incident channel, in the incident's order (parked if needed)."""
+        await self.updates.outbox.call(
+            client,
+            incident.team_id,
+            "chat.postMessage",
+            what=what,
+            incident_id=incident.id,
+            channel=str(incident.channel_id),
+            **message,
         )
 
     async def record_follow_up(
@@ -182,22 +209,30 @@ class CloseService:
         archive = self.settings.archive_on_close
         await self.updates.say(client, fresh, closed_text(card, archive), what="the closing note")
         await refresh_header(
-            self.updates.outbox, client, fresh, self.settings.severities, topic=True
+            self.updates.outbox, client, fresh, self.settings.severities, topic=True, in_order=True
         )
         if archive:
             await self._report_then_archive(client, fresh)
 
     async def _report_then_archive(self, client: AsyncWebClient, incident: Incident) -> None:
-        """Once archived nobody can ask for the report there, so it is posted first."""
+        """Once archived nobody can ask for the report there, so it is posted first (in
+        the incident's lane, the archive waits for a parked report)."""
         warning = await self.reports.post(client, incident)
         if warning:
-            await client.chat_postMessage(channel=str(incident.channel_id), text=warning)
+            await self.updates.say(client, incident, warning, what="the note about the report")
         await self._archive(client, incident)
 
     async def _archive(self, client: AsyncWebClient, incident: Incident) -> None:
         """Archiving is tidying up: if Slack refuses, the incident is still closed."""
         try:
-            await client.conversations_archive(channel=str(incident.channel_id))
+            await self.updates.outbox.call(
+                client,
+                incident.team_id,
+                "conversations.archive",
+                what="archiving the incident channel",
+                incident_id=incident.id,
+                channel=str(incident.channel_id),
+            )
         except SlackApiError as exc:
             if slack_error(exc) != "already_archived":
                 log.warning("INC-%s: could not archive: %s", incident.number, slack_error(exc))
@@ -226,11 +261,20 @@ class CloseService:
             await self.store.reload(incident.id),
             self.settings.severities,
             topic=True,
+            in_order=True,
         )
 
     async def _unarchive(self, client: AsyncWebClient, incident: Incident) -> None:
+        """First in the incident's lane: the note and header edits after it wait for it."""
         try:
-            await client.conversations_unarchive(channel=str(incident.channel_id))
+            await self.updates.outbox.call(
+                client,
+                incident.team_id,
+                "conversations.unarchive",
+                what="unarchiving the incident channel",
+                incident_id=incident.id,
+                channel=str(incident.channel_id),
+            )
         except SlackApiError as exc:
             if slack_error(exc) != "not_archived":
                 raise UserError(

@@ -3,6 +3,11 @@
 Nothing is half-created: if Slack refuses the channel the incident row is removed and
 the reporter is told why. Later steps (pin, topic, broadcast) are not worth losing the
 incident over: they are reported as warnings instead.
+
+Nothing is lost either: once the channel exists, the topic, the header and the broadcast
+are made through the outbox, so if Slack stops answering they are parked and delivered
+later. The header is posted with the :data:`HEADER_POSTED` after step, which records its
+``ts`` on the incident and pins it whenever the post goes through (at once or later).
 """
 
 from __future__ import annotations
@@ -16,12 +21,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import logs
-from bot.cards import incident_card
+from bot.cards import incident_card, refresh_header
 from bot.channel_names import channel_name
 from bot.errors import UserError
+from bot.outbox import Delivered, describe, transient
 from bot.policy import TITLE_MAX_CHARS, Status
 from bot.settings import Settings
-from bot.slack_calls import call_tolerating, invite, post_joining, slack_error
+from bot.slack_calls import invite, post_joining, slack_error
 from bot.updates import UpdateService
 from messages.header import channel_topic, incident_header, incident_header_text
 from messages.model import IncidentCard
@@ -32,6 +38,12 @@ from storage.repository import IncidentStore, NewIncident
 log = logging.getLogger(__name__)
 
 CHANNEL_NAME_ATTEMPTS = 20
+HEADER_POSTED = "header_posted"
+"""The outbox after step of the header post: record its ts, then pin it."""
+
+
+class HeaderNotPinned(Exception):
+    """Slack refused to pin the posted header (its error code is the message)."""
 
 
 @dataclass(frozen=True)
@@ -143,12 +155,8 @@ class DeclareFlow:
         card = incident_card(incident, self.settings.severities)
         steps: tuple[tuple[str, Callable[[], Awaitable[Any]]], ...] = (
             ("invite you", lambda: self._invite(client, channel, incident.reporter_id)),
-            (
-                "set the topic",
-                lambda: client.conversations_setTopic(channel=channel, topic=channel_topic(card)),
-            ),
+            ("set the topic", lambda: self._set_topic(client, incident, card)),
             ("post the header", lambda: self._post_header(client, incident, card)),
-            ("pin the header", lambda: self._pin_header(client, incident)),
         )
         for what, step in steps:
             try:
@@ -156,40 +164,86 @@ class DeclareFlow:
             except SlackApiError as exc:
                 log.warning("declare INC-%s: could not %s: %s", incident.number, what, exc)
                 warnings.append(f"I could not {what} (`{slack_error(exc)}`).")
+            except HeaderNotPinned as exc:
+                log.warning("declare INC-%s: could not pin the header: %s", incident.number, exc)
+                warnings.append(f"I could not pin the header (`{exc}`).")
         return warnings
 
     async def _invite(self, client: AsyncWebClient, channel: str, user_id: str) -> None:
         await invite(client, channel, user_id)
 
+    async def _set_topic(
+        self, client: AsyncWebClient, incident: Incident, card: IncidentCard
+    ) -> None:
+        await self.updates.outbox.call(
+            client,
+            incident.team_id,
+            "conversations.setTopic",
+            what="the channel topic",
+            key=f"topic:{incident.id}",
+            channel=str(incident.channel_id),
+            topic=channel_topic(card),
+        )
+
     async def _post_header(
         self, client: AsyncWebClient, incident: Incident, card: IncidentCard
     ) -> None:
-        channel = str(incident.channel_id)
-        posted = await client.chat_postMessage(
-            channel=channel, text=incident_header_text(card), blocks=incident_header(card)
-        )
-        incident.header_ts = posted["ts"]
-        await self.store.set_header_ts(incident.id, posted["ts"])
-
-    async def _pin_header(self, client: AsyncWebClient, incident: Incident) -> None:
-        if incident.header_ts is None:
-            return
-        await call_tolerating(
-            client.pins_add,
-            frozenset({"already_pinned"}),
+        """Post the header first in the incident's lane; :meth:`header_posted` follows."""
+        await self.updates.outbox.call(
+            client,
+            incident.team_id,
+            "chat.postMessage",
+            what="the incident header",
+            incident_id=incident.id,
+            after=HEADER_POSTED,
             channel=str(incident.channel_id),
-            timestamp=incident.header_ts,
+            text=incident_header_text(card),
+            blocks=incident_header(card),
         )
+
+    async def header_posted(self, client: AsyncWebClient, delivered: Delivered) -> None:
+        """The :data:`HEADER_POSTED` step: keep the header's ts, show the current state if
+        the post was parked (the incident may have moved on), then pin it. Safe to repeat."""
+        incident_id = int(delivered.incident_id or 0)
+        ts, channel = str(delivered.response["ts"]), str(delivered.args["channel"])
+        await self.store.set_header_ts(incident_id, ts)
+        if delivered.late:
+            incident = await self.store.reload(incident_id)
+            await refresh_header(self.updates.outbox, client, incident, self.settings.severities)
+        try:
+            await self.updates.outbox.call(
+                client,
+                delivered.team_id,
+                "pins.add",
+                what="pinning the incident header",
+                incident_id=incident_id,
+                channel=channel,
+                timestamp=ts,
+            )
+        except SlackApiError as exc:
+            if slack_error(exc) != "already_pinned":
+                raise HeaderNotPinned(slack_error(exc)) from exc
 
     async def _announce(self, client: AsyncWebClient, card: IncidentCard) -> list[str]:
         target = self.settings.broadcast_channel
         if not target:
             return []
+        text, blocks = announcement_text(card), announcement_blocks(card)
         try:
-            await post_joining(
-                client, target, text=announcement_text(card), blocks=announcement_blocks(card)
-            )
-        except SlackApiError as exc:
+            await post_joining(client, target, text=text, blocks=blocks)
+        except Exception as exc:
+            if transient(exc):
+                await self.updates.outbox.park(
+                    card.team_id,
+                    "chat.postMessage",
+                    {"channel": target, "text": text, "blocks": blocks},
+                    what="the announcement in the broadcast channel",
+                    key=None,
+                    error=describe(exc),
+                )
+                return []
+            if not isinstance(exc, SlackApiError):
+                raise
             log.warning("INC-%s: broadcast to %s failed: %s", card.number, target, exc)
             return [f"I could not announce it in the broadcast channel (`{slack_error(exc)}`)."]
         return []

@@ -5,6 +5,23 @@ dropped connections). What still fails that way is transient on Slack's side: th
 is parked in the database, the person is told it will go through, and a background loop
 sends it once Slack answers again. Errors that are Slack saying "no" (``channel_not_found``)
 are not transient and are raised to the caller as before.
+
+Two things make a flow of several calls (the close: announcement, final update,
+follow-up checklist) come out whole and in order:
+
+* **Lanes.** A call made with an ``incident_id`` belongs to that incident's lane. While a
+  lane holds an undelivered call, later calls of the lane are parked behind it without
+  being tried, and the retry loop only sends the oldest call of each lane, so an
+  incident's messages appear in the order they were made.
+* **After steps.** Some calls are worth nothing until their answer is used: a posted
+  header must have its ``ts`` recorded on the incident and then be pinned. A call made
+  with ``after="<name>"`` runs the step registered under that name (by the lifecycle
+  code, with :meth:`Outbox.on_delivered`) with Slack's answer, whether the call went
+  through at once or was parked and delivered later. Steps are named, not closures, so
+  a parked call survives a restart; a step may make further calls (the pin), which
+  therefore wait for the answer they need. Slack's answer is stored before the step
+  runs, so a step that fails because the database is away is run again later without
+  repeating the call itself. Steps must be safe to run twice.
 """
 
 from __future__ import annotations
@@ -14,6 +31,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -39,7 +57,29 @@ MAX_BACKOFF = timedelta(minutes=5)
 GIVE_UP_AFTER = timedelta(days=1)
 BATCH = 50
 
+UPLOAD = "files.upload_v2"
+"""Not one Web API method but slack-sdk's upload (three calls); parked and retried whole."""
+QUEUED = "queued behind earlier parked calls"
+
 _deferred: ContextVar[list[str] | None] = ContextVar("amends_deferred", default=None)
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """A call that went through, as its ``after`` step sees it.
+
+    ``late`` is true when it was parked and delivered by the retry loop, so the step
+    knows the world may have moved on meanwhile (e.g. the header needs a fresh render).
+    """
+
+    team_id: str
+    incident_id: int | None
+    args: dict[str, Any]
+    response: dict[str, Any]
+    late: bool
+
+
+AfterStep = Callable[[AsyncWebClient, Delivered], Awaitable[None]]
 
 
 def transient(error: BaseException) -> bool:
@@ -80,6 +120,11 @@ class Outbox:
         self.metrics = metrics
         self.retry_seconds = retry_seconds
         self._loop = Periodic("outbox", self.flush, retry_seconds)
+        self._steps: dict[str, AfterStep] = {}
+
+    def on_delivered(self, name: str, step: AfterStep) -> None:
+        """Register the step that calls made with ``after=name`` run once delivered."""
+        self._steps[name] = step
 
     async def call(
         self,
@@ -89,25 +134,46 @@ class Outbox:
         *,
         what: str,
         key: str | None = None,
+        incident_id: int | None = None,
+        after: str | None = None,
         **args: Any,
     ) -> bool:
         """Make a Slack call whose answer nobody waits for; park it if Slack is away.
 
         ``what`` says in words what the call does (for the person); returns whether it
-        went through now.
+        went through now. With ``incident_id`` the call waits behind that incident's
+        undelivered calls; ``after`` names the step to run with Slack's answer.
         """
         made_at = utcnow()
+        if after is not None and after not in self._steps:
+            raise ValueError(f"no after step named {after!r}")
+        error = QUEUED
         try:
-            await client.api_call(method, json=args)
+            if incident_id is None or not await self.store.waiting(incident_id):
+                response = await invoke(client, method, args)
+                error = ""
         except Exception as exc:
             if not transient(exc):
                 raise
+            error = describe(exc)
+        if error:
             await self.park(
-                team_id, method, args, what=what, key=key, error=describe(exc), made_at=made_at
+                team_id,
+                method,
+                args,
+                what=what,
+                key=key,
+                error=error,
+                made_at=made_at,
+                incident_id=incident_id,
+                after=after,
             )
             return False
         if key is not None:
             await self.store.supersede(key, made_at)
+        if after is not None:
+            done = Delivered(team_id, incident_id, args, response, late=False)
+            await self._steps[after](client, done)
         return True
 
     async def park(
@@ -120,8 +186,19 @@ class Outbox:
         key: str | None,
         error: str,
         made_at: datetime | None = None,
+        incident_id: int | None = None,
+        after: str | None = None,
     ) -> None:
-        await self.store.park(team_id, method, args, key, error, made_at or utcnow())
+        await self.store.park(
+            team_id,
+            method,
+            args,
+            key,
+            error,
+            made_at or utcnow(),
+            incident_id=incident_id,
+            after=after,
+        )
         log.warning("Slack unavailable (%s): parked %s for retry", error, method)
         parked = _deferred.get()
         if parked is not None and what not in parked:
@@ -162,8 +239,11 @@ class Outbox:
             client = await self.client_for(call.team_id)
         except NotInstalled as exc:
             return await self._drop_gone(call, exc)
+        args = json.loads(call.args)
+        if call.result is not None:  # delivered before; only its after step is left
+            return await self._after(client, call, args, json.loads(call.result))
         try:
-            await client.api_call(call.method, json=json.loads(call.args))
+            response = await invoke(client, call.method, args)
         except Exception as exc:
             if workspace_gone(exc):
                 return await self._drop_gone(call, exc)
@@ -173,8 +253,31 @@ class Outbox:
             log.error("outbox: dropping %s after %s: %s", call.method, call.attempts, describe(exc))
             await self.store.done(call.id)
             return 0
-        await self.store.done(call.id)
         log.info("outbox: delivered a parked %s", call.method)
+        if call.after is None:
+            await self.store.done(call.id)
+            return 1
+        await self.store.delivered(call.id, response)
+        return await self._after(client, call, args, response)
+
+    async def _after(
+        self, client: AsyncWebClient, call: OutboxCall, args: dict[str, Any], response: Any
+    ) -> int:
+        """Run the delivered call's after step; keep it for another try while the
+        database (or Slack) is away, drop it when the step itself fails."""
+        step = self._steps.get(str(call.after))
+        try:
+            if step is None:
+                raise LookupError(f"no after step named {call.after!r}")
+            await step(client, Delivered(call.team_id, call.incident_id, args, response, True))
+        except Exception as exc:
+            if (transient(exc) or database_unavailable(exc)) and (
+                utcnow() - call.created_at < GIVE_UP_AFTER
+            ):
+                await self.store.failed(call.id, describe(exc))
+                return 1
+            log.error("outbox: the step after %s failed: %s", call.method, describe(exc))
+        await self.store.done(call.id)
         return 1
 
     async def _drop_gone(self, call: OutboxCall, error: BaseException) -> int:
@@ -187,3 +290,12 @@ class Outbox:
         )
         await self.store.done(call.id)
         return 0
+
+
+async def invoke(client: AsyncWebClient, method: str, args: dict[str, Any]) -> dict[str, Any]:
+    """Make one call (or slack-sdk's upload) and return Slack's answer."""
+    if method == UPLOAD:
+        response = await client.files_upload_v2(**args)
+    else:
+        response = await client.api_call(method, json=args)
+    return dict(response.data) if isinstance(response.data, dict) else {}

@@ -63,6 +63,14 @@ from storage.repository import IncidentStore
 log = logging.getLogger(__name__)
 
 ClientFor = Callable[[str], Awaitable[AsyncWebClient]]
+Parked = Callable[[int], Awaitable[bool]]
+"""Whether an incident still has Slack calls parked in the outbox (its lane is busy)."""
+
+
+class BehindParkedCalls(Exception):
+    """The follow-up reminder waits until the checklist it points at is in the channel."""
+
+
 CLAIM_BATCH = 200
 DELIVERY_CONCURRENCY = 50
 MAX_BACKOFF = timedelta(minutes=5)
@@ -115,7 +123,9 @@ class ReminderEngine:
         client_for: ClientFor,
         customers: CustomerStore,
         metrics: Metrics,
+        parked: Parked | None = None,
     ) -> None:
+        self.parked = parked
         self.metrics = metrics
         self.settings = settings
         self.incidents = incidents
@@ -364,6 +374,8 @@ class ReminderEngine:
             await self.reminders.finish(reminder, CANCELLED)
             return
         logs.note(incident=incident.number, user=closure.follow_up_owner)
+        if self.parked is not None and await self.parked(incident.id):
+            raise BehindParkedCalls(f"INC-{incident.number} has parked Slack calls")
         client = await self.client_for(reminder.team_id)
         card = incident_card(incident, self.settings.severities)
         now = utcnow()

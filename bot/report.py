@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.cards import closure_view, incident_card
 from bot.errors import UserError
 from bot.figures import incident_figures, window_figures
+from bot.outbox import UPLOAD, Outbox
 from bot.settings import Settings
 from bot.slack_calls import slack_error
 from messages.report import (
@@ -37,7 +38,9 @@ class ReportService:
         customers: CustomerStore,
         closures: ClosureStore,
         settings: Settings,
+        outbox: Outbox,
     ) -> None:
+        self.outbox = outbox
         self.store = store
         self.customers = customers
         self.closures = closures
@@ -71,17 +74,29 @@ class ReportService:
         )
 
     async def post(self, client: AsyncWebClient, incident: Incident) -> str | None:
-        """Post the report in the channel and attach it as Markdown; a note if the file failed."""
+        """Post the report in the channel and attach it as Markdown; a note if the file
+        was refused. Both go through the incident's lane of the outbox, so while Slack is
+        away they are parked and delivered, in this order, once it answers again."""
         data = await self.data(incident)
         filename = f"inc-{incident.number}-remediation-report.md"
         channel = str(incident.channel_id)
-        await client.chat_postMessage(
+        await self.outbox.call(
+            client,
+            incident.team_id,
+            "chat.postMessage",
+            what="the remediation report",
+            incident_id=incident.id,
             channel=channel,
             text=f"Remediation report for {data.card.label}",
             blocks=report_blocks(data, filename),
         )
         try:
-            await client.files_upload_v2(
+            await self.outbox.call(
+                client,
+                incident.team_id,
+                UPLOAD,
+                what="the remediation report as a Markdown file",
+                incident_id=incident.id,
                 channel=channel,
                 content=report_markdown(data),
                 filename=filename,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from bot.closing import CloseService
 from bot.customers import CustomerService
-from bot.declare import DeclareFlow
+from bot.declare import HEADER_POSTED, DeclareFlow
 from bot.incidents import IncidentService
 from bot.metrics import Metrics
 from bot.outbox import Outbox
@@ -51,13 +51,14 @@ class Services:
         reminders = ReminderStore(store.engine)
         customer_store = CustomerStore(store.engine)
         closures = ClosureStore(store.engine)
-        engine = ReminderEngine(settings, store, reminders, client_for, customer_store, metrics)
-        outbox = Outbox(
-            OutboxStore(store.engine), client_for, metrics, settings.outbox_retry_seconds
+        parked = OutboxStore(store.engine)
+        engine = ReminderEngine(
+            settings, store, reminders, client_for, customer_store, metrics, parked.waiting
         )
+        outbox = Outbox(parked, client_for, metrics, settings.outbox_retry_seconds)
         updates = UpdateService(store, reminders, settings, engine.wake_at, outbox)
         customers = CustomerService(customer_store, settings, updates)
-        reports = ReportService(store, customer_store, closures, settings)
+        reports = ReportService(store, customer_store, closures, settings, outbox)
         closing = CloseService(
             store,
             closures,
@@ -69,13 +70,15 @@ class Services:
             reports,
             engine.wake_at,
         )
+        declare = DeclareFlow(store, settings, updates)
+        outbox.on_delivered(HEADER_POSTED, declare.header_posted)
         return cls(
             settings=settings,
             store=store,
             reminders=reminders,
             engine=engine,
             updates=updates,
-            declare=DeclareFlow(store, settings, updates),
+            declare=declare,
             incidents=IncidentService(store, settings, updates),
             customers=customers,
             closing=closing,

@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cards import closure_view, incident_card, refresh_header
 from bot.errors import UserError
-from bot.outbox import Outbox, describe, transient
+from bot.outbox import QUEUED, Outbox, describe, transient
 from bot.policy import ACTIVE_STATUSES, Status
 from bot.settings import Settings
 from bot.slack_calls import open_view, post_joining, slack_error
@@ -176,37 +176,46 @@ class UpdateService:
             incident.team_id,
             "chat.postMessage",
             what=f"customer update #{count} in the incident channel",
+            incident_id=incident.id,
             channel=str(card.channel_id),
             text=f"{'Final customer' if kind == RESOLVED else 'Customer'} update #{count} "
             f"for {card.label}",
             blocks=posted_update_blocks(card, text, author_id, count, bool(findings)),
         )
         if self.settings.customer_channel and kind in (UPDATE, RESOLVED):
-            await self._tell_customers(client, incident.team_id, count, text, card)
+            await self._tell_customers(client, incident, count, text, card)
         await self.retire_reminder(
             client, fresh, f"<@{author_id}> posted customer update #{count}."
         )
         await refresh_header(self.outbox, client, fresh, self.settings.severities)
 
     async def _tell_customers(
-        self, client: AsyncWebClient, team_id: str, count: int, text: str, card: IncidentCard
+        self, client: AsyncWebClient, incident: Incident, count: int, text: str, card: IncidentCard
     ) -> None:
-        """Post to the customer channel (joining it if needed), parked if Slack is away."""
+        """Post to the customer channel (joining it if needed), parked if Slack is away;
+        behind the incident's parked calls, so customers read the updates in order."""
         channel = str(self.settings.customer_channel)
         blocks = customer_facing_blocks(card, text)
+        parked = {"channel": channel, "text": text, "blocks": blocks}
+        what = f"customer update #{count} in the customer channel"
+        error = QUEUED
         try:
-            await post_joining(client, channel, text=text, blocks=blocks)
+            if not await self.outbox.store.waiting(incident.id):
+                await post_joining(client, channel, text=text, blocks=blocks)
+                return
         except Exception as exc:
             if not transient(exc):
                 raise
-            await self.outbox.park(
-                team_id,
-                "chat.postMessage",
-                {"channel": channel, "text": text, "blocks": blocks},
-                what=f"customer update #{count} in the customer channel",
-                key=None,
-                error=describe(exc),
-            )
+            error = describe(exc)
+        await self.outbox.park(
+            incident.team_id,
+            "chat.postMessage",
+            parked,
+            what=what,
+            key=None,
+            error=error,
+            incident_id=incident.id,
+        )
 
     async def retire_reminder(
         self, client: AsyncWebClient, incident: Incident, outcome: str, kind: str = CUSTOMER_UPDATE
@@ -306,6 +315,7 @@ class UpdateService:
             incident.team_id,
             "chat.postMessage",
             what=what,
+            incident_id=incident.id,
             channel=str(incident.channel_id),
             text=text,
         )

@@ -13,7 +13,7 @@ from bot.errors import UserError
 from bot.services import Incident, Services
 from bot.slack_calls import open_view
 from handlers.customers import customers_form_metadata, show
-from handlers.parsing import Command
+from handlers.parsing import Command, parse_reopen
 from messages.closing import add_customers_modal
 from messages.report import figure_lines, figures_blocks, window_blocks
 
@@ -65,13 +65,28 @@ async def close(
 
 async def reopen(
     services: Services,
-    incident: Incident,
     parsed: Command,
     command: dict[str, Any],
     client: AsyncWebClient,
     respond: AsyncRespond,
 ) -> None:
-    await services.closing.reopen(client, incident, parsed.rest, command["user_id"])
+    """``reopen <reason>`` in the incident channel, or ``reopen INC-<n> <reason>`` from
+    any channel: an archived channel has no message box, so a closed incident is
+    reopened from elsewhere (its channel is unarchived first)."""
+    number, reason = parse_reopen(parsed.rest)
+    team_id, user_id = command["team_id"], command["user_id"]
+    if number is None:
+        incident = await services.incidents.in_channel(
+            client, team_id, command["channel_id"], parsed.name, user_id
+        )
+    else:
+        incident = await services.incidents.by_number(client, team_id, number, user_id)
+    await services.closing.reopen(client, incident, reason, user_id)
+    if incident.channel_id != command["channel_id"]:
+        await respond(
+            text=f"INC-{incident.number} is reopened; it goes on in <#{incident.channel_id}>.",
+            response_type="ephemeral",
+        )
 
 
 async def report(
@@ -90,7 +105,6 @@ async def report(
 LATE_SUBCOMMANDS: dict[str, Subcommand] = {
     "customers": customers,
     "close": close,
-    "reopen": reopen,
     "report": report,
 }
 

@@ -15,9 +15,9 @@ from bot.errors import UserError
 from bot.incidents import check_role, parse_status
 from bot.services import Services
 from bot.slack_calls import open_view
-from handlers.closing_commands import LATE_SUBCOMMANDS, answer_stats
+from handlers.closing_commands import LATE_SUBCOMMANDS, answer_stats, reopen
 from handlers.errors import guarded
-from handlers.parsing import Command, expect_args, parse_command, parse_user
+from handlers.parsing import Command, expect_args, parse_command, parse_reopen, parse_user
 from messages.modals import declare_modal
 from messages.text import declared_reply_text, help_blocks, incident_list_blocks
 
@@ -64,10 +64,8 @@ def check_arguments(command: Command, services: Services) -> None:
         check_severity(severity, services.settings)
     elif command.name == "customers":
         check_customers_arguments(command)
-    elif command.name == "reopen" and not command.rest:
-        raise UserError(
-            "Say why: `/incident reopen <reason>`, e.g. `/incident reopen errors are back`."
-        )
+    elif command.name == "reopen":
+        parse_reopen(command.rest)
     elif command.name == "stats" and command.rest.lower() not in STATS_WINDOWS:
         raise UserError("Usage: `/incident stats [30d|90d]`")
     elif command.name in ("close", "report") and command.args:
@@ -120,6 +118,9 @@ async def dispatch(
         return
     if parsed.name == "stats":
         await answer_stats(services, respond, team_id, channel_id, parsed.rest.lower())
+        return
+    if parsed.name == "reopen":
+        await reopen(services, parsed, command, client, respond)
         return
     incident = await services.incidents.in_channel(
         client, team_id, channel_id, parsed.name, user_id

@@ -28,6 +28,12 @@ SUBCOMMANDS: tuple[str, ...] = (
 # Slack escapes picked users as <@U123|name> (or <@U123>) when "Escape channels, users,
 # and links" is on for the command, as the manifest sets it.
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$")
+_INCIDENT_NUMBER = re.compile(r"^INC-([0-9]{1,9})$", re.IGNORECASE)
+REOPEN_USAGE = (
+    "Say why: `/incident reopen <reason>` in the incident channel, or "
+    "`/incident reopen INC-<n> <reason>` from any channel, e.g. "
+    "`/incident reopen INC-4 errors are back`."
+)
 
 
 @dataclass(frozen=True)
@@ -88,3 +94,14 @@ def number_part(text: str) -> int:
     if not text.isdigit() or len(text) > 9:
         raise UserError(STALE_CONTROL)
     return int(text)
+
+
+def parse_reopen(text: str) -> tuple[int | None, str]:
+    """``INC-4 errors are back`` → ``(4, "errors are back")``; without a number the
+    incident is the channel's. A reason is required either way."""
+    word, _, rest = text.strip().partition(" ")
+    match = _INCIDENT_NUMBER.match(word)
+    number, reason = (int(match.group(1)), rest.strip()) if match else (None, text.strip())
+    if not reason:
+        raise UserError(REOPEN_USAGE)
+    return number, reason

@@ -40,7 +40,8 @@ def help_blocks(command: str = "/incident") -> list[Block]:
         f"`{command} pause` / `{command} resume` — stop or restart update reminders ¹",
         f"`{command} customers` — the contact checklist; `add <names>`, `remove <name>` ¹",
         f"`{command} close` — resolve: root cause, amends, customer follow-up ¹",
-        f"`{command} reopen <reason>` — reopen a resolved or closed incident ¹",
+        f"`{command} reopen <reason>` ¹, or `{command} reopen INC-<n> <reason>` from any "
+        "channel — reopen a resolved or closed incident (an archived channel is unarchived)",
         f"`{command} report` — the remediation report for customers, and the timeline ¹",
         f"`{command} stats [30d|90d]` — recovery figures (this incident, or the workspace)",
         f"`{command} list` — the open incidents, with links to their channels",

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.models import Closure, CustomerUpdate, Incident, TimelineEvent, utcnow
+from storage.reminders import CANCELLED, CUSTOMER_UPDATE, FOLLOW_UP, schedule_in, set_state_in
 
 
 @dataclass(frozen=True)
@@ -28,12 +29,27 @@ class ClosureStore:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
 
     async def resolve(
-        self, incident_id: int, expected: str, closure: NewClosure, actor_id: str
+        self,
+        incident_id: int,
+        expected: str,
+        closure: NewClosure,
+        actor_id: str,
+        follow_up_at: datetime,
     ) -> bool:
-        """``expected`` → resolved with what the close recorded; False if the status moved."""
+        """``expected`` → resolved with what the close recorded; False if the status moved.
+
+        One transaction also stops the customer-update clock and schedules the follow-up
+        reminder for ``follow_up_at``: a resolve is never without its follow-up, whatever
+        happens to the Slack calls that come after it.
+        """
         async with self._sessions.begin() as session:
-            if not await _move(session, incident_id, expected, "resolved"):
+            if not await _move(session, incident_id, expected, "resolved", next_update_due=None):
                 return False
+            team_id = await session.scalar(
+                select(Incident.team_id).where(Incident.id == incident_id)
+            )
+            await set_state_in(session, incident_id, CANCELLED, CUSTOMER_UPDATE)
+            await schedule_in(session, incident_id, str(team_id), FOLLOW_UP, follow_up_at)
             row = await session.scalar(select(Closure).where(Closure.incident_id == incident_id))
             if row is None:
                 row = Closure(incident_id=incident_id)
@@ -89,11 +105,13 @@ class ClosureStore:
         return incidents, updates
 
 
-async def _move(session: AsyncSession, incident_id: int, expected: str, new: str) -> bool:
+async def _move(
+    session: AsyncSession, incident_id: int, expected: str, new: str, **also: object
+) -> bool:
     result = await session.execute(
         update(Incident)
         .where(Incident.id == incident_id, Incident.status == expected)
-        .values(status=new, updated_at=utcnow())
+        .values(status=new, updated_at=utcnow(), **also)
     )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 

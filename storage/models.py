@@ -236,11 +236,17 @@ class OutboxCall(Base):
     """A Slack call that failed while Slack was unavailable, kept until it goes through.
 
     ``key`` names calls where only the newest matters (a header edit): parking a call
-    with the same key replaces the older one.
+    with the same key replaces the older one. ``incident_id`` is the call's lane: the
+    calls of one incident go out in the order they were made. ``after`` names a step
+    the lifecycle code runs once the call went through (recording a posted header's ts
+    and pinning it); ``result`` holds Slack's answer until that step has run.
     """
 
     __tablename__ = "slack_outbox"
-    __table_args__ = (Index("ix_slack_outbox_next_try", "next_try_at"),)
+    __table_args__ = (
+        Index("ix_slack_outbox_next_try", "next_try_at"),
+        Index("ix_slack_outbox_incident", "incident_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32))
@@ -251,6 +257,11 @@ class OutboxCall(Base):
     next_try_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_error: Mapped[str] = mapped_column(Text, default="")
+    incident_id: Mapped[int | None] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), nullable=True
+    )
+    after: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    result: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class SeenRequest(Base):

@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.orm import aliased
 
 from storage.models import OutboxCall, SeenRequest, utcnow
 
@@ -26,9 +27,15 @@ class OutboxStore:
         key: str | None,
         error: str,
         made_at: datetime,
+        *,
+        incident_id: int | None = None,
+        after: str | None = None,
     ) -> None:
         """Keep a call for later. Calls sharing a ``key`` keep only the one made last
-        (``made_at``): a slower, older call parked after a newer one is dropped."""
+        (``made_at``): a slower, older call parked after a newer one is dropped.
+
+        A call with an ``incident_id`` joins the end of that incident's lane (see
+        :meth:`due`); ``after`` names the step to run once it went through."""
         now = utcnow()
         async with self._sessions.begin() as session:
             if key is not None:
@@ -50,19 +57,49 @@ class OutboxStore:
                     next_try_at=now,
                     created_at=made_at,
                     last_error=error,
+                    incident_id=incident_id,
+                    after=after,
                 )
             )
 
     async def due(self, now: datetime, limit: int) -> list[OutboxCall]:
-        """The oldest parked calls whose retry time has come."""
+        """The oldest parked calls whose retry time has come and that head their lane:
+        a call waits while an older call of the same incident is still undelivered."""
+        earlier = aliased(OutboxCall)
+        blocked = (
+            select(earlier.id)
+            .where(
+                earlier.incident_id == OutboxCall.incident_id,
+                earlier.id < OutboxCall.id,
+                earlier.result.is_(None),
+            )
+            .exists()
+        )
         async with self._sessions() as session:
             rows = await session.scalars(
                 select(OutboxCall)
-                .where(OutboxCall.next_try_at <= now)
+                .where(OutboxCall.next_try_at <= now, ~blocked)
                 .order_by(OutboxCall.id)
                 .limit(limit)
             )
             return list(rows)
+
+    async def waiting(self, incident_id: int) -> bool:
+        """Whether the incident has parked calls not yet delivered (its lane is busy)."""
+        async with self._sessions() as session:
+            found = await session.scalar(
+                select(OutboxCall.id)
+                .where(OutboxCall.incident_id == incident_id, OutboxCall.result.is_(None))
+                .limit(1)
+            )
+            return found is not None
+
+    async def delivered(self, call_id: int, result: dict[str, Any]) -> None:
+        """The call went through; keep Slack's answer until its ``after`` step has run."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(OutboxCall).where(OutboxCall.id == call_id).values(result=json.dumps(result))
+            )
 
     async def claim(self, call: OutboxCall, retry_at: datetime) -> bool:
         """Take ``call`` for one attempt; false when another process took it first."""

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, String, and_, cast, func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.models import Reminder
 
@@ -60,30 +60,7 @@ class ReminderStore:
         self, incident_id: int, team_id: str, kind: str, due_at: datetime, stage: str
     ) -> int:
         async with self._sessions.begin() as session:
-            row = await session.scalar(
-                select(Reminder)
-                .where(Reminder.incident_id == incident_id, Reminder.kind == kind)
-                .with_for_update()
-            )
-            if row is None:
-                row = Reminder(
-                    incident_id=incident_id,
-                    team_id=team_id,
-                    kind=kind,
-                    seq=0,
-                    attempts=0,
-                    last_error="",
-                    state=PENDING,
-                )
-                session.add(row)
-            row.due_at, row.stage = due_at, stage
-            row.seq = (row.seq or 0) + 1
-            row.state = PAUSED if row.state == PAUSED else PENDING
-            row.lease_until = row.claimed_by = None
-            row.posted_ts = row.dm_at = row.first_claimed_at = None
-            row.attempts = 0
-            await session.flush()
-            return row.seq
+            return await schedule_in(session, incident_id, team_id, kind, due_at, stage)
 
     async def get(self, incident_id: int, kind: str = CUSTOMER_UPDATE) -> Reminder | None:
         async with self._sessions() as session:
@@ -94,17 +71,7 @@ class ReminderStore:
     async def set_state(self, incident_id: int, state: str, kind: str = CUSTOMER_UPDATE) -> None:
         """Pause, resume (pending) or cancel; any of these makes older buttons stale."""
         async with self._sessions.begin() as session:
-            await session.execute(
-                update(Reminder)
-                .where(Reminder.incident_id == incident_id, Reminder.kind == kind)
-                .values(
-                    state=state,
-                    seq=Reminder.seq + 1,
-                    lease_until=None,
-                    claimed_by=None,
-                    **NEW_VERSION,
-                )
-            )
+            await set_state_in(session, incident_id, state, kind)
 
     async def consume(self, incident_id: int, seq: int, kind: str = CUSTOMER_UPDATE) -> bool:
         """Use a reminder button once: only the first click with the current ``seq`` wins."""
@@ -328,3 +295,48 @@ class ReminderStore:
             message = (row.message_channel, row.message_ts)
             row.message_channel = row.message_ts = None
             return message
+
+
+async def schedule_in(
+    session: AsyncSession,
+    incident_id: int,
+    team_id: str,
+    kind: str,
+    due_at: datetime,
+    stage: str = "due",
+) -> int:
+    """:meth:`ReminderStore.schedule` inside a caller's transaction (a resolve commits
+    its follow-up reminder with it); returns the row's new ``seq``."""
+    row = await session.scalar(
+        select(Reminder)
+        .where(Reminder.incident_id == incident_id, Reminder.kind == kind)
+        .with_for_update()
+    )
+    if row is None:
+        row = Reminder(
+            incident_id=incident_id,
+            team_id=team_id,
+            kind=kind,
+            seq=0,
+            attempts=0,
+            last_error="",
+            state=PENDING,
+        )
+        session.add(row)
+    row.due_at, row.stage = due_at, stage
+    row.seq = (row.seq or 0) + 1
+    row.state = PAUSED if row.state == PAUSED else PENDING
+    row.lease_until = row.claimed_by = None
+    row.posted_ts = row.dm_at = row.first_claimed_at = None
+    row.attempts = 0
+    await session.flush()
+    return row.seq
+
+
+async def set_state_in(session: AsyncSession, incident_id: int, state: str, kind: str) -> None:
+    """:meth:`ReminderStore.set_state` inside a caller's transaction."""
+    await session.execute(
+        update(Reminder)
+        .where(Reminder.incident_id == incident_id, Reminder.kind == kind)
+        .values(state=state, seq=Reminder.seq + 1, lease_until=None, claimed_by=None, **NEW_VERSION)
+    )

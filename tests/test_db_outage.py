@@ -201,6 +201,8 @@ async def test_requests_in_the_gap_are_told_to_try_again_and_work_after(
 
     await proxy.restore()
     assert await health(h) == (200, {"ok": True, "database": "ok", "reminders": "ok"})
+    untouched = await h.store.by_number(TEAM, 1)
+    assert untouched is not None and untouched.status == "investigating", "nothing half-happened"
 
     again = await h.driver.command(
         "/incident", "status identified", user_id=ALICE, channel_id=channel
@@ -303,5 +305,8 @@ async def test_a_delivery_cut_off_midway_is_finished_once_after_the_gap(
     await asyncio.sleep(0.5)
     posts = reminder_posts(h, channel)
     assert len(posts) == 1, [p.args.get("text") for p in posts]
-    assert len(cuts) == 1, "the retry found the posted reminder instead of posting again"
     assert h.double.ok_calls_to("conversations.history"), "the retry looked for its message"
+    adopted = await h.runtime.services.reminders.get(incident.id)
+    assert adopted is not None and adopted.message_ts == posts[0].response["ts"], (
+        "the retry adopted the message posted before the gap instead of posting again"
+    )

@@ -21,6 +21,11 @@ from bot.sandbox.double_state import APP_ID, Workspace
 from bot.sandbox.slack_double import SlackDouble
 
 
+class ArchivedChannelError(Exception):
+    """Slack never sends a slash command from an archived channel: the channel has no
+    message box to type it in. A test asking for one asks for something impossible."""
+
+
 @dataclass
 class DriverReply:
     """The bot's HTTP answer, and what Slack had put in the request it answers."""
@@ -113,7 +118,16 @@ class SlackDriver:
         channel_id: str,
         trigger_id: str | None = None,
     ) -> DriverReply:
-        """A slash command as Slack posts it (payloads/slash_command_*.form.txt)."""
+        """A slash command as Slack posts it (payloads/slash_command_*.form.txt).
+
+        Raises :class:`ArchivedChannelError` for an archived channel, where nobody can type.
+        """
+        channel = self.team.channels.get(channel_id)
+        if channel is not None and channel.is_archived:
+            raise ArchivedChannelError(
+                f"#{channel.name} is archived: Slack offers no message box there, so no "
+                "slash command can come from it."
+            )
         trigger = trigger_id or self.double.issue_trigger_id(user_id, team_id=self.team.team_id)
         response_url = self.double.new_response_url(
             "commands", channel_id=channel_id, user_id=user_id, team_id=self.team.team_id
