@@ -220,14 +220,25 @@ class UpdateService:
     async def retire_reminder(
         self, client: AsyncWebClient, incident: Incident, outcome: str, kind: str = CUSTOMER_UPDATE
     ) -> None:
-        """Mark the last reminder message handled, so its buttons are not used again."""
+        """Mark the last reminder message handled, so its buttons are not used again.
+
+        Through the incident's lane of the outbox: a dropped connection or a 5xx here must
+        not stop the flow that called it (the close goes on to post its checklist)."""
         message = await self.reminders.take_message(incident.id, kind)
         if message is None:
             return
         channel, ts = message
         try:
-            await client.chat_update(
-                channel=channel, ts=ts, text=outcome, blocks=reminder_handled_blocks(outcome)
+            await self.outbox.call(
+                client,
+                incident.team_id,
+                "chat.update",
+                what="marking the reminder handled",
+                incident_id=incident.id,
+                channel=channel,
+                ts=ts,
+                text=outcome,
+                blocks=reminder_handled_blocks(outcome),
             )
         except SlackApiError as exc:
             log.warning("could not mark the reminder handled: %s", slack_error(exc))

@@ -295,3 +295,35 @@ async def test_a_header_rate_limited_at_the_declare_is_posted_and_pinned_once_al
     assert len(h.double.ok_calls_to("pins.add")) == 1
     incident = await h.store.by_number(TEAM, 1)
     assert incident is not None and incident.header_ts == headers[0]["ts"]
+
+
+REMINDER = "a customer update for"
+
+
+async def test_dropped_connections_at_the_close_lose_neither_the_checklist_nor_the_reminder_edit(
+    engine: AsyncEngine,
+) -> None:
+    """The network gives way (no answer at all) while the close marks the open reminder
+    handled and posts the checklist: both are parked, and each arrives once."""
+    h = await start_harness(
+        engine, **{**FAULTY, "customer_update_cadence": "SEV2=1s", "reminder_grace": "1h"}
+    )
+    try:
+        channel = await declare_with(h, "Acme")
+        await h.double.wait_for(lambda: positions(h, channel, REMINDER), timeout=10)
+        h.double.fail_next("chat.update", drop=True, times=FAILS)
+        h.double.fail_next("chat.postMessage", drop=True, times=FAILS)
+        form_before = len(h.double.ok_calls_to("views.open"))
+        await h.driver.command("/incident", "close", user_id=ALICE, channel_id=channel)
+        await h.double.wait_for(lambda: len(h.double.ok_calls_to("views.open")) > form_before)
+        form = opened_view(h, "close_incident")
+        reply = await h.driver.submit_view(str(form["id"]), close_values(), user_id=ALICE)
+        assert reply.status == 200
+
+        await h.double.wait_for(lambda: positions(h, channel, CHECKLIST), timeout=30)
+        await all_delivered(h)
+        assert_once_in_order(h, channel, RESOLVED, CHECKLIST)
+        retired = [m for m in bot_messages(h, channel) if "the incident is resolved." in m]
+        assert len(retired) == 1, "the reminder message is marked handled once"
+    finally:
+        await stop_harness(h)

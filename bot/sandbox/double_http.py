@@ -19,12 +19,15 @@ tests/slack_reference/payloads/ratelimited_429.json checks it)."""
 
 @dataclass(frozen=True)
 class Fault:
-    """One injected failure: a Slack error, an HTTP status, a 429, or a slow answer."""
+    """One injected failure: a Slack error, an HTTP status, a 429, a slow answer, or a
+    dropped connection (the socket closed with no answer, as when a load balancer or the
+    network gives way)."""
 
     error: str | None = None
     http_status: int | None = None
     retry_after: int | None = None
     delay: float | None = None
+    drop: bool = False
 
 
 class RateLimiter:
@@ -80,6 +83,13 @@ def fault_answer(fault: Fault) -> tuple[int, dict[str, Any], dict[str, str]] | N
     if fault.http_status is not None:
         return fault.http_status, {"ok": False, "error": "internal_error"}, {}
     return None
+
+
+def drop_connection(request: web.Request) -> web.Response:
+    """Close the socket with no answer; the response returned is never written."""
+    if request.transport is not None:
+        request.transport.abort()
+    return web.Response(status=499)
 
 
 async def serve(runner: web.AppRunner, host: str, port: int) -> int:

@@ -23,6 +23,7 @@ from bot.sandbox.double_http import (
     RATELIMITED_BODY,
     Fault,
     RateLimiter,
+    drop_connection,
     fault_answer,
     read_args,
     serve,
@@ -219,11 +220,13 @@ class SlackDouble:
         http_status: int | None = None,
         retry_after: int | None = None,
         delay: float | None = None,
+        drop: bool = False,
         times: int = 1,
     ) -> None:
-        """The next ``times`` calls of ``method`` fail as asked (a Slack error, 5xx, 429, slow)."""
+        """The next ``times`` calls of ``method`` fail as asked (a Slack error, 5xx, 429,
+        slow, or ``drop``: the connection closed before any answer; nothing took effect)."""
         for _ in range(times):
-            self._faults[method].append(Fault(error, http_status, retry_after, delay))
+            self._faults[method].append(Fault(error, http_status, retry_after, delay, drop))
 
     def slow_down(self, method: str, seconds: float, *, channel: str | None = None) -> None:
         """From now on every call of ``method`` (only those to ``channel``, if given) takes
@@ -395,6 +398,9 @@ class SlackDouble:
         fault = self._faults[method].popleft() if self._faults.get(method) else None
         if fault is not None and fault.delay:
             await asyncio.sleep(fault.delay)
+        if fault is not None and fault.drop:
+            self.calls.append(RecordedCall(method, args, None, {}, 0))
+            return drop_connection(request)
         if method == ACCESS_METHOD and fault is None:
             auth = request.headers.get("Authorization", "")
             body = self.oauth.access(auth, args, self.workspaces)
