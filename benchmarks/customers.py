@@ -27,9 +27,9 @@ from typing import Any
 
 from sqlalchemy import text
 
-from bot.runtime import Runtime
+from bot.runtime.process import Runtime
+from bot.sandbox.double.server import SlackDouble
 from bot.sandbox.driver import SlackDriver
-from bot.sandbox.slack_double import SlackDouble
 from bot.settings import load_settings
 from messages.checklists import CONTACT, checklist_blocks
 from storage.db import create_engine

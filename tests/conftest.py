@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.runtime import Runtime
+from bot.runtime.process import Runtime
+from bot.sandbox.double.server import SlackDouble
 from bot.sandbox.driver import SlackDriver
-from bot.sandbox.slack_double import SlackDouble
 from bot.settings import Settings, load_settings
 from storage.db import create_engine
 

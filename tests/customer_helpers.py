@@ -6,7 +6,7 @@ import json
 from datetime import date, timedelta
 from typing import Any
 
-from bot.sandbox.blockkit import validate_blocks
+from bot.sandbox.double.blockkit import validate_blocks
 from tests.conftest import ALICE, Harness
 from tests.helpers import created_channel, team_joins
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox.blockkit import validate_blocks, validate_view
+from bot.sandbox.double.blockkit import validate_blocks, validate_view
 
 
 def plain(value: str) -> dict[str, Any]:

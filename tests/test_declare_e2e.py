@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 
-from bot.channel_names import VALID_CHANNEL_NAME
+from bot.incidents.channel_names import VALID_CHANNEL_NAME
 from tests.conftest import ALICE, BOB, Harness
 from tests.helpers import (
     block_text,

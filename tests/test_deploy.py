@@ -18,8 +18,8 @@ import yaml
 from jsonschema import Draft7Validator
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 
-from bot.app import BOT_SCOPES
-from bot.runtime import EVENTS_PATH
+from bot.runtime.app import BOT_SCOPES
+from bot.runtime.process import EVENTS_PATH
 from tests.conftest import Harness
 from tests.slack_spec import REFERENCE
 

@@ -15,9 +15,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.sandbox.double_http import serve
+from bot.sandbox.double.http import serve
+from bot.sandbox.double.server import SlackDouble
 from bot.sandbox.driver import SlackDriver, signature
-from bot.sandbox.slack_double import SlackDouble
 from tests.slack_spec import payload_example, payload_text
 
 SECRET = "driver-secret"

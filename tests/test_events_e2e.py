@@ -15,10 +15,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.metrics import Metrics
-from bot.outbox import Outbox
-from bot.sandbox.slack_double import SlackDouble
-from bot.workspaces import NotInstalled
+from bot.runtime.metrics import Metrics
+from bot.sandbox.double.server import SlackDouble
+from bot.slack.outbox import Outbox
+from bot.slack.workspaces import NotInstalled
 from storage.outbox import OutboxStore
 from storage.reminders import CANCELLED, PENDING
 from tests.conftest import ALICE, SIGNING_SECRET, TEAM, Harness, start_harness, stop_harness

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from bot.figures import incident_figures, window_figures
+from bot.incidents.figures import incident_figures, window_figures
 from messages.report import TimelineLine, duration, share, timeline_lines
 from storage.models import AffectedCustomer, Closure, CustomerUpdate, Incident
 

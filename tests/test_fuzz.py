@@ -36,10 +36,10 @@ from hypothesis import strategies as st
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-import bot.sandbox.double_responses as double_responses
-from bot.gate import SIGNATURE_HEADER, TIMESTAMP_HEADER
-from bot.sandbox.blockkit import validate_blocks, validate_view
-from bot.sandbox.double_state import APP_ID
+import bot.sandbox.double.responses as double_responses
+from bot.runtime.gate import SIGNATURE_HEADER, TIMESTAMP_HEADER
+from bot.sandbox.double.blockkit import validate_blocks, validate_view
+from bot.sandbox.double.state import APP_ID
 from bot.sandbox.driver import VERIFICATION_TOKEN, DriverReply
 from handlers.parsing import SUBCOMMANDS
 from storage.db import create_engine

@@ -13,8 +13,8 @@ import logging
 import pytest
 from sqlalchemy import func, select
 
-from bot.sandbox.double_events import NotAnEvent
-from bot.sandbox.slack_double import SlackDouble
+from bot.sandbox.double.events import NotAnEvent
+from bot.sandbox.double.server import SlackDouble
 from storage.models import SeenRequest
 from tests.conftest import ALICE, BOB, SIGNING_SECRET, TEAM, Harness
 from tests.helpers import header_message
@@ -24,7 +24,7 @@ from tests.test_updates_e2e import declare
 __all__ = ["double", "socket_bot"]  # the Socket Mode fixtures, used here too
 
 APPLIED = "uninstalled Amends: cancelled"
-"""The line ``bot.workspaces.Departures`` logs each time it applies an uninstall."""
+"""The line ``bot.slack.workspaces.Departures`` logs each time it applies an uninstall."""
 
 
 def applied(caplog: pytest.LogCaptureFixture) -> int:

@@ -12,7 +12,7 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot.sandbox.blockkit import validate_blocks, validate_view
+from bot.sandbox.double.blockkit import validate_blocks, validate_view
 from handlers.parsing import SUBCOMMANDS
 from messages.header import channel_topic, incident_header, incident_header_text
 from messages.modals import DECLARE_CALLBACK_ID, DeclareFields, declare_modal, error_modal

@@ -19,12 +19,12 @@ import pytest
 from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-import bot.runtime
-from bot.health import SweepRecord
-from bot.logs import JsonFormatter, Redactor, TextFormatter, configure
-from bot.metrics import LATE_SECONDS
-from bot.sandbox.slack_double import SlackDouble
-from bot.serve import serve
+import bot.runtime.process
+from bot.runtime.health import SweepRecord
+from bot.runtime.logs import JsonFormatter, Redactor, TextFormatter, configure
+from bot.runtime.metrics import LATE_SECONDS
+from bot.runtime.serve import serve
+from bot.sandbox.double.server import SlackDouble
 from bot.settings import Settings
 from storage.models import Reminder, utcnow
 from storage.reminders import CUSTOMER_UPDATE, FOLLOW_UP
@@ -60,8 +60,8 @@ async def fast(engine: AsyncEngine) -> AsyncIterator[Harness]:
     await stop_harness(h)
 
 
-async def get(h: Harness | bot.runtime.Runtime, path: str) -> tuple[int, str]:
-    port = h.port if isinstance(h, bot.runtime.Runtime) else h.runtime.port
+async def get(h: Harness | bot.runtime.process.Runtime, path: str) -> tuple[int, str]:
+    port = h.port if isinstance(h, bot.runtime.process.Runtime) else h.runtime.port
     async with (
         aiohttp.ClientSession() as session,
         session.get(f"http://127.0.0.1:{port}{path}") as response,
@@ -252,7 +252,7 @@ def test_formatters_mask_tokens_by_shape_and_secrets_by_value() -> None:
 @dataclass
 class SocketBot:
     double: SlackDouble
-    runtime: bot.runtime.Runtime
+    runtime: bot.runtime.process.Runtime
     general: str
 
 
@@ -267,15 +267,17 @@ async def socket_bot(
         double.add_user(user_id, name)
     general = double.add_channel("general", members=[ALICE, BOB])["id"]
     broadcast = double.add_channel("incidents", members=[ALICE], bot_member=True)["id"]
-    monkeypatch.setattr(bot.runtime, "create_engine", lambda *_a, **_k: engine)
-    started: list[bot.runtime.Runtime] = []
-    real_start = bot.runtime.Runtime.start
+    monkeypatch.setattr(bot.runtime.process, "create_engine", lambda *_a, **_k: engine)
+    started: list[bot.runtime.process.Runtime] = []
+    real_start = bot.runtime.process.Runtime.start
 
-    async def start(settings: Settings, engine: AsyncEngine | None = None) -> bot.runtime.Runtime:
+    async def start(
+        settings: Settings, engine: AsyncEngine | None = None
+    ) -> bot.runtime.process.Runtime:
         started.append(await real_start(settings, engine))
         return started[-1]
 
-    monkeypatch.setattr(bot.runtime.Runtime, "start", start)
+    monkeypatch.setattr(bot.runtime.process.Runtime, "start", start)
     settings = make_settings(
         double.api_url, slack_app_token=APP_TOKEN, broadcast_channel=broadcast, port=0
     )
@@ -338,7 +340,11 @@ def json_log(h: Harness) -> Iterator[io.StringIO]:
 
 def reminder_lines(stream: io.StringIO, kind: str) -> list[dict[str, Any]]:
     entries = [json.loads(line) for line in stream.getvalue().splitlines()]
-    return [e for e in entries if e["logger"] == "bot.reminders" and e.get("reminder") == kind]
+    return [
+        e
+        for e in entries
+        if e["logger"] == "bot.incidents.reminders" and e.get("reminder") == kind
+    ]
 
 
 async def resolve_with_a_follow_up(h: Harness) -> str:

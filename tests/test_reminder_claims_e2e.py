@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.reminders import reminder_metadata
-from bot.runtime import Runtime
+from bot.incidents.reminders import reminder_metadata
+from bot.runtime.process import Runtime
 from storage.models import Reminder, utcnow
 from storage.reminders import CLAIMED
 from tests.conftest import (

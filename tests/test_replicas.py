@@ -10,9 +10,9 @@ from collections import Counter
 import pytest
 from sqlalchemy import text
 
-from bot.runtime import Runtime
+from bot.runtime.process import Runtime
+from bot.sandbox.double.server import SlackDouble
 from bot.sandbox.driver import SlackDriver
-from bot.sandbox.slack_double import SlackDouble
 from storage.db import create_engine
 from tests.conftest import (
     ALICE,

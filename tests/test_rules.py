@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from bot.channel_names import MAX_CHANNEL_NAME, VALID_CHANNEL_NAME, channel_name, slugify
-from bot.customers import parse_customer_list
-from bot.errors import UserError
-from bot.policy import Status, TransitionError, check_transition, comms_owner, next_statuses
+from bot.incidents.channel_names import MAX_CHANNEL_NAME, VALID_CHANNEL_NAME, channel_name, slugify
+from bot.incidents.customers import parse_customer_list
+from bot.incidents.errors import UserError
+from bot.incidents.policy import (
+    Status,
+    TransitionError,
+    check_transition,
+    comms_owner,
+    next_statuses,
+)
 from bot.settings import ConfigError, load_settings, parse_cadence
 from handlers.parsing import parse_command, parse_user
 

@@ -17,11 +17,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.sandbox.double_methods import METHODS, MISSING_ARGUMENT_ERRORS
-from bot.sandbox.slack_double import REQUIRED_ARGS, SlackDouble, wait_for
+from bot.sandbox.double.methods import METHODS, MISSING_ARGUMENT_ERRORS
+from bot.sandbox.double.server import REQUIRED_ARGS, SlackDouble, wait_for
 from tests.slack_spec import method_spec, payload_example
 
-SANDBOX = Path(__file__).resolve().parents[1] / "bot" / "sandbox"
+DOUBLE = Path(__file__).resolve().parents[1] / "bot" / "sandbox" / "double"
 TOKEN = "xoxb-one"
 # Slack documents these for every method in a shared "common errors" list, which the
 # per-method files in tests/slack_reference/methods leave out (views.open's own error example is
@@ -103,7 +103,7 @@ async def test_every_error_the_double_gives_is_in_slacks_spec(double: SlackDoubl
 
 def _codes_in_source() -> set[str]:
     """Every error code the double's modules can answer with."""
-    source = "\n".join(p.read_text() for p in SANDBOX.glob("double_*.py"))
+    source = "\n".join(p.read_text() for p in DOUBLE.glob("*.py"))
     codes = set(re.findall(r'SlackError\(\s*"([a-z_]+)"', source))
     codes |= set(re.findall(r'(?:json_arg|checked_attachments)\([^()]*"([a-z_]+)"\)', source))
     return codes | set(MISSING_ARGUMENT_ERRORS.values()) | {"missing_argument", "not_authed"}
@@ -460,7 +460,7 @@ async def error_scenarios(double: SlackDouble) -> list[Scenario]:
 
 def test_the_429_is_slacks_own() -> None:
     expected = payload_example("ratelimited_429.json")
-    from bot.sandbox.double_http import RATELIMITED_BODY
+    from bot.sandbox.double.http import RATELIMITED_BODY
 
     assert expected["body"] == RATELIMITED_BODY
 

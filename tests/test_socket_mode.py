@@ -17,11 +17,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-import bot.runtime
-from bot.sandbox.double_state import APP_ID
+import bot.runtime.process
+from bot.runtime.serve import serve
+from bot.sandbox.double.server import SlackDouble
+from bot.sandbox.double.state import APP_ID
 from bot.sandbox.driver import VERIFICATION_TOKEN, Chosen, action_payload, find_element
-from bot.sandbox.slack_double import SlackDouble
-from bot.serve import serve
 from tests.conftest import ALICE, BOB, TEAM, make_settings
 
 APP_TOKEN = "xapp-1-test"
@@ -51,7 +51,7 @@ async def socket_bot(
         double.add_user(user_id, name)
     general = double.add_channel("general", members=[ALICE, BOB])["id"]
     broadcast = double.add_channel("incidents", members=[ALICE], bot_member=True)["id"]
-    monkeypatch.setattr(bot.runtime, "create_engine", lambda *_a, **_k: engine)
+    monkeypatch.setattr(bot.runtime.process, "create_engine", lambda *_a, **_k: engine)
     settings = make_settings(
         double.api_url, slack_app_token=APP_TOKEN, broadcast_channel=broadcast, port=0
     )

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.runtime import Runtime
+from bot.runtime.process import Runtime
 from storage.db import migrate
 from storage.models import utcnow
 from storage.repository import IncidentStore, NewIncident

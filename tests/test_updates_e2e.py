@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.reminders import reminder_metadata
-from bot.runtime import Runtime
+from bot.incidents.reminders import reminder_metadata
+from bot.runtime.process import Runtime
 from storage.models import utcnow
 from tests.conftest import (
     ALICE,

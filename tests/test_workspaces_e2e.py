@@ -17,9 +17,9 @@ import aiohttp
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.runtime import Runtime
+from bot.runtime.process import Runtime
+from bot.sandbox.double.server import SlackDouble
 from bot.sandbox.driver import DriverReply, SlackDriver
-from bot.sandbox.slack_double import SlackDouble
 from storage.reminders import CANCELLED
 from tests.conftest import ALICE, BOB, SIGNING_SECRET, TEAM, make_settings
 
