@@ -69,8 +69,8 @@ def build_app(
             client=client,
             signing_secret=settings.slack_signing_secret,
             ignoring_self_events_enabled=True,
-        raise_error_for_unhandled_request=True,
-        request_verification_enabled=False,  # bot.runtime.gate verifies, before Bolt parses
+            raise_error_for_unhandled_request=True,
+            request_verification_enabled=False,  # bot.runtime.gate verifies, before Bolt parses
         )
     else:
         app = _oauth_app(settings, client, installations, states)
