@@ -21,8 +21,8 @@ from typing import Any
 
 import aiohttp
 
+from bot.sandbox.double.server import SlackDouble
 from bot.sandbox.driver import SlackDriver
-from bot.sandbox.slack_double import SlackDouble
 
 SECRET = "bench-secret"
 HERE = Path(__file__).resolve().parent

@@ -27,9 +27,9 @@ from typing import Any
 
 from sqlalchemy import text
 
-from bot.runtime import Runtime
+from bot.runtime.process import Runtime
+from bot.sandbox.double.server import SlackDouble
 from bot.sandbox.driver import SlackDriver
-from bot.sandbox.slack_double import SlackDouble
 from bot.settings import load_settings
 from messages.checklists import CONTACT, checklist_blocks
 from storage.db import create_engine
@@ -188,9 +188,7 @@ async def run(customers: int, database: str) -> None:
         await bench.open_checklist(big_channel)
         small_turns = await bench.page_turns(small_channel, PAGE_TURNS)
         big_turns = await bench.page_turns(big_channel, PAGE_TURNS)
-        print(
-            f"database: {database}; {customers} customers vs a {BASELINE}-customer baseline"
-        )
+        print(f"database: {database}; {customers} customers vs a {BASELINE}-customer baseline")
         print(f"page build in process {BASELINE:4d}: {ms(small_build)}")
         print(
             f"page build in process {customers}: {ms(big_build)}  "

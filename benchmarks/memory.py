@@ -38,8 +38,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
+    from bot.sandbox.double.server import SlackDouble
     from bot.sandbox.driver import SlackDriver
-    from bot.sandbox.slack_double import SlackDouble
 
 # Only the standard library at module level: the bot child must not import the double,
 # the driver or the seeding code, or their memory would count as the bot's.
@@ -91,7 +91,7 @@ def emit(message: dict[str, Any]) -> None:
 
 async def bot_child(config: dict[str, Any]) -> None:
     """Run the real bot; answer ``report`` with its memory, stop on ``quit`` or EOF."""
-    from bot.runtime import Runtime
+    from bot.runtime.process import Runtime
     from bot.settings import load_settings
     from storage.db import create_engine
 
@@ -361,7 +361,7 @@ async def run_case(
 
 
 async def main(args: argparse.Namespace) -> None:
-    from bot.sandbox.slack_double import SlackDouble
+    from bot.sandbox.double.server import SlackDouble
 
     double = SlackDouble(team_id=TEAM, bot_token=TOKEN)
     await double.start()

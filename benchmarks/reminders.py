@@ -29,7 +29,7 @@ import asyncpg
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.sandbox.slack_double import SlackDouble
+from bot.sandbox.double.server import SlackDouble
 from storage.db import create_engine, migrate
 from storage.models import Incident, Reminder, RoleAssignment
 

@@ -12,9 +12,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from bot import logs
+from bot.runtime import logs
+from bot.runtime.web import HEALTH_PATH
 from bot.settings import DEFAULT_CADENCE, ConfigError, Settings, load_settings, parse_cadence
-from bot.web import HEALTH_PATH
 
 HEALTHCHECK_TIMEOUT = 4.0
 
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "playbooks":
         return _check_playbooks(args.directory)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
-    from bot.sandbox.rehearsal import run_rehearsal
+    from bot.sandbox.rehearsal.script import run_rehearsal
 
     try:
         return asyncio.run(run_rehearsal(database_url=args.database_url))
@@ -65,7 +65,7 @@ def _serve() -> int:
         print(f"amends: configuration error: {exc}", file=sys.stderr)
         return 2
     logs.configure(settings.log_format, settings.log_level, settings.secrets)
-    from bot.serve import serve
+    from bot.runtime.serve import serve
 
     asyncio.run(serve(settings))
     return 0

@@ -8,8 +8,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import UserError
-from bot.services import Incident, Services
+from bot.incidents.errors import UserError
+from bot.runtime.services import Incident, Services
 from handlers.errors import guarded
 from handlers.replies import team_of, tell
 

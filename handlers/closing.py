@@ -8,9 +8,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.closing import FOLLOW_UP_DUE, FOLLOW_UP_OWNER
-from bot.errors import UserError
-from bot.services import Services
+from bot.incidents.closing import FOLLOW_UP_DUE, FOLLOW_UP_OWNER
+from bot.incidents.errors import UserError
+from bot.runtime.services import Services
 from handlers.actions import incident_of
 from handlers.errors import guarded
 from handlers.replies import team_of, view_metadata

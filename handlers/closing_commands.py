@@ -8,10 +8,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.cards import incident_card
-from bot.errors import UserError
-from bot.services import Incident, Services
-from bot.slack_calls import open_view
+from bot.incidents.errors import UserError
+from bot.runtime.services import Incident, Services
+from bot.slack.calls import open_view
+from bot.slack.header import incident_card
 from handlers.customers import customers_form_metadata, show
 from handlers.parsing import Command, parse_reopen
 from messages.closing import add_customers_modal

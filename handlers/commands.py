@@ -9,12 +9,12 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.customers import parse_customer_list
-from bot.declare import DeclareRequest, check_severity, check_title
-from bot.errors import UserError
-from bot.incidents import check_role, parse_status
-from bot.services import Services
-from bot.slack_calls import open_view
+from bot.incidents.changes import check_role, parse_status
+from bot.incidents.customers import parse_customer_list
+from bot.incidents.declare import DeclareRequest, check_severity, check_title
+from bot.incidents.errors import UserError
+from bot.runtime.services import Services
+from bot.slack.calls import open_view
 from handlers.closing_commands import LATE_SUBCOMMANDS, answer_stats, reopen
 from handlers.errors import guarded
 from handlers.parsing import Command, expect_args, parse_command, parse_reopen, parse_user

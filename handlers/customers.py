@@ -9,8 +9,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import UserError
-from bot.services import Services
+from bot.incidents.errors import UserError
+from bot.runtime.services import Services
 from handlers.actions import incident_of, selected_value
 from handlers.errors import guarded
 from handlers.parsing import number_part, value_parts

@@ -18,8 +18,9 @@ from slack_bolt.error import BoltUnhandledRequestError
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import logs, outbox
-from bot.errors import UserError
+from bot.incidents.errors import UserError
+from bot.runtime import logs
+from bot.slack import outbox
 from handlers.replies import team_of, tell
 from messages.text import parked_text
 from storage.db import database_unavailable

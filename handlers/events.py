@@ -14,7 +14,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 
-from bot.services import Services
+from bot.runtime.services import Services
 
 
 def register(app: AsyncApp, services: Services) -> None:

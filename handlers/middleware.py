@@ -1,6 +1,6 @@
 """App-wide middleware: Slack's redeliveries of an event are acknowledged, not applied again.
 
-Only Events API deliveries are ever redelivered by Slack (see ``bot.redelivery``); slash
+Only Events API deliveries are ever redelivered by Slack (see ``bot.slack.event_deliveries``); slash
 commands and interactive payloads pass straight through, with nothing written for them.
 """
 
@@ -13,7 +13,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from bot.services import Services
+from bot.runtime.services import Services
 
 log = logging.getLogger("amends.requests")
 

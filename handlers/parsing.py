@@ -6,7 +6,7 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from bot.errors import UserError
+from bot.incidents.errors import UserError
 
 SUBCOMMANDS: tuple[str, ...] = (
     "declare",

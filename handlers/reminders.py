@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.services import Incident, Services
+from bot.runtime.services import Incident, Services
 from handlers.actions import incident_of, tell_note
 from handlers.customers import show
 from handlers.errors import guarded

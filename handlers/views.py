@@ -7,11 +7,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.customers import parse_customer_list
-from bot.declare import DeclareRequest, check_severity, check_title
-from bot.errors import UserError
-from bot.services import Services
-from bot.updates import RESOLVED, UPDATE, check_update_text
+from bot.incidents.customers import parse_customer_list
+from bot.incidents.declare import DeclareRequest, check_severity, check_title
+from bot.incidents.errors import UserError
+from bot.incidents.updates import RESOLVED, UPDATE, check_update_text
+from bot.runtime.services import Services
 from handlers.errors import guarded
 from handlers.replies import team_of, tell, view_metadata
 from messages.modals import DeclareFields

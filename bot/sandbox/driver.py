@@ -15,10 +15,10 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from bot.sandbox.double_events import VERIFICATION_TOKEN as VERIFICATION_TOKEN
-from bot.sandbox.double_events import signature as signature
-from bot.sandbox.double_state import APP_ID, Workspace
-from bot.sandbox.slack_double import SlackDouble
+from bot.sandbox.double.events import VERIFICATION_TOKEN as VERIFICATION_TOKEN
+from bot.sandbox.double.events import signature as signature
+from bot.sandbox.double.server import SlackDouble
+from bot.sandbox.double.state import APP_ID, Workspace
 
 
 class ArchivedChannelError(Exception):

@@ -1,0 +1,1 @@
+"""The incident lifecycle: its rules, declaring, changes, updates, reminders, closing, report."""

@@ -1,0 +1,283 @@
+"""The end of an incident: resolve with a root cause, follow every customer up, close,
+and reopen when it was not over after all."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date, timedelta
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.incidents.customers import CustomerService
+from bot.incidents.errors import UserError
+from bot.incidents.policy import REOPENABLE, CloseRefused, Status, check_may_close, comms_owner
+from bot.incidents.report import ReportService
+from bot.incidents.updates import UpdateService, Waker
+from bot.settings import Settings
+from bot.slack.calls import check_person, open_view, slack_error
+from bot.slack.header import closure_view, incident_card, refresh_header
+from messages.blocks import mention
+from messages.checklists import FOLLOW_UP, ChecklistPage, checklist_blocks, checklist_text
+from messages.closing import close_modal, closed_text, resolved_blocks
+from messages.model import ANSWER_LABELS
+from storage.closures import ClosureStore, NewClosure
+from storage.customers import CustomerStore
+from storage.models import Incident, utcnow
+from storage.reminders import CANCELLED, ReminderStore
+from storage.reminders import FOLLOW_UP as FOLLOW_UP_REMINDER
+from storage.repository import IncidentStore
+
+log = logging.getLogger(__name__)
+
+
+ROOT_CAUSE, FOLLOW_UP_OWNER, FOLLOW_UP_DUE = "root_cause", "follow_up_owner", "follow_up_due"
+"""Fields of the close form that :meth:`CloseService.check_form` may point at."""
+
+
+def today() -> date:
+    return utcnow().date()
+
+
+class CloseService:
+    def __init__(
+        self,
+        store: IncidentStore,
+        closures: ClosureStore,
+        customers: CustomerStore,
+        reminders: ReminderStore,
+        settings: Settings,
+        updates: UpdateService,
+        customer_service: CustomerService,
+        reports: ReportService,
+        waker: Waker,
+    ) -> None:
+        self.store = store
+        self.closures = closures
+        self.customers = customers
+        self.reminders = reminders
+        self.settings = settings
+        self.updates = updates
+        self.customer_service = customer_service
+        self.reports = reports
+        self.waker = waker
+
+    def check_may_close(self, incident: Incident, user: str) -> None:
+        roles = incident_card(incident, self.settings.severities).roles
+        try:
+            check_may_close(
+                incident.number, Status(incident.status), roles, self.settings.admin_users, user
+            )
+        except CloseRefused as exc:
+            raise UserError(str(exc)) from None
+
+    async def open_form(
+        self, client: AsyncWebClient, incident: Incident, user: str, trigger_id: str
+    ) -> None:
+        self.check_may_close(incident, user)
+        card = incident_card(incident, self.settings.severities)
+        owner = comms_owner(card.roles) or incident.reporter_id
+        due = today() + timedelta(days=self.settings.follow_up_days)
+        view = close_modal(card, owner, due, json.dumps({"incident": incident.number}))
+        await open_view(client, trigger_id, view, "Run `/incident close` again.")
+
+    async def check_form(self, client: AsyncWebClient, closure: NewClosure) -> None:
+        """What the form alone cannot check: a real due date and a real person."""
+        if not closure.root_cause.strip():
+            raise UserError("Write the root cause: customers deserve to know why.", ROOT_CAUSE)
+        if closure.follow_up_due < today():
+            raise UserError(
+                f"The follow-up due date {closure.follow_up_due:%d %b %Y} is in the past; "
+                "pick today or later.",
+                FOLLOW_UP_DUE,
+            )
+        try:
+            await check_person(client, closure.follow_up_owner)
+        except UserError as exc:
+            raise UserError(exc.message, FOLLOW_UP_OWNER) from None
+
+    async def resolve(self, incident: Incident, closure: NewClosure, actor: str) -> Incident:
+        """Record the close, stop customer-update reminders and schedule the follow-up
+        reminder, all in one transaction (database only: fast)."""
+        self.check_may_close(incident, actor)
+        follow_up_at = utcnow() + self.settings.follow_up_reminder
+        if not await self.closures.resolve(
+            incident.id, incident.status, closure, actor, follow_up_at
+        ):
+            raise UserError(
+                f"Someone changed INC-{incident.number} while you filled in the form; "
+                "look at the header and try again."
+            )
+        self.waker(follow_up_at)
+        return await self.store.reload(incident.id)
+
+    async def announce_resolved(
+        self, client: AsyncWebClient, incident: Incident, actor: str
+    ) -> None:
+        """Tell the channel and post the follow-up checklist (the follow-up reminder was
+        scheduled with the resolve). Each post goes through the incident's lane of the
+        outbox: if Slack is away it is parked and delivered in this order once it is back.
+        """
+        assert incident.closure is not None
+        card = incident_card(incident, self.settings.severities)
+        await self._post(
+            client,
+            incident,
+            "the resolve announcement",
+            text=f"{card.label} is resolved.",
+            blocks=resolved_blocks(card, closure_view(incident.closure), actor),
+        )
+        await self.updates.retire_reminder(client, incident, "the incident is resolved.")
+        page = await self.customer_service.page(incident, FOLLOW_UP, 0)
+        if page.total == 0:
+            await self.finish(client, incident, actor)
+            return
+        await self._post(
+            client,
+            incident,
+            "the follow-up checklist",
+            text=checklist_text(page),
+            blocks=checklist_blocks(page),
+        )
+        await refresh_header(
+            self.updates.outbox,
+            client,
+            incident,
+            self.settings.severities,
+            topic=True,
+            in_order=True,
+        )
+
+    async def _post(
+        self, client: AsyncWebClient, incident: Incident, what: str, **message: Any
+    ) -> None:
+        """A message in the incident channel, in the incident's order (parked if needed)."""
+        await self.updates.outbox.call(
+            client,
+            incident.team_id,
+            "chat.postMessage",
+            what=what,
+            incident_id=incident.id,
+            channel=str(incident.channel_id),
+            **message,
+        )
+
+    async def record_follow_up(
+        self,
+        client: AsyncWebClient,
+        incident: Incident,
+        customer_id: int,
+        answer: str,
+        page: int,
+        actor: str,
+    ) -> ChecklistPage:
+        if Status(incident.status) != Status.RESOLVED:
+            raise UserError(
+                f"INC-{incident.number} is {incident.status}; follow-ups are recorded "
+                "between resolve and close."
+            )
+        if answer not in ANSWER_LABELS:
+            raise UserError("Pick one of the answers in the menu.")
+        customer = await self.customers.get(incident.id, customer_id)
+        if customer is None:
+            raise UserError("That customer is no longer on the list of this incident.")
+        if await self.customers.mark_followed_up(incident.id, customer_id, answer, actor):
+            note = f"Recorded: {customer.name} followed up ({ANSWER_LABELS[answer]})."
+        else:
+            fresh = await self.customers.get(incident.id, customer_id)
+            by = mention(fresh.followed_up_by if fresh else None)
+            note = f"{customer.name} was already followed up by {by}."
+        counts = await self.customers.counts(incident.id)
+        if counts.total and counts.followed_up == counts.total:
+            await self.finish(client, incident, actor)
+            note += f" Every customer is followed up: INC-{incident.number} is closed."
+        fresh_incident = await self.store.reload(incident.id)
+        return await self.customer_service.page(fresh_incident, FOLLOW_UP, page, note)
+
+    async def finish(self, client: AsyncWebClient, incident: Incident, actor: str) -> None:
+        """resolved → closed (once), then tell the channel and maybe archive it."""
+        if not await self.closures.finish(incident.id, actor):
+            return
+        await self.reminders.set_state(incident.id, CANCELLED, kind=FOLLOW_UP_REMINDER)
+        await self.updates.retire_reminder(
+            client, incident, "every customer is followed up.", kind=FOLLOW_UP_REMINDER
+        )
+        fresh = await self.store.reload(incident.id)
+        card = incident_card(fresh, self.settings.severities)
+        archive = self.settings.archive_on_close
+        await self.updates.say(client, fresh, closed_text(card, archive), what="the closing note")
+        await refresh_header(
+            self.updates.outbox, client, fresh, self.settings.severities, topic=True, in_order=True
+        )
+        if archive:
+            await self._report_then_archive(client, fresh)
+
+    async def _report_then_archive(self, client: AsyncWebClient, incident: Incident) -> None:
+        """Once archived nobody can ask for the report there, so it is posted first (in
+        the incident's lane, the archive waits for a parked report)."""
+        warning = await self.reports.post(client, incident)
+        if warning:
+            await self.updates.say(client, incident, warning, what="the note about the report")
+        await self._archive(client, incident)
+
+    async def _archive(self, client: AsyncWebClient, incident: Incident) -> None:
+        """Archiving is tidying up: if Slack refuses, the incident is still closed."""
+        try:
+            await self.updates.outbox.call(
+                client,
+                incident.team_id,
+                "conversations.archive",
+                what="archiving the incident channel",
+                incident_id=incident.id,
+                channel=str(incident.channel_id),
+            )
+        except SlackApiError as exc:
+            if slack_error(exc) != "already_archived":
+                log.warning("INC-%s: could not archive: %s", incident.number, slack_error(exc))
+
+    async def reopen(
+        self, client: AsyncWebClient, incident: Incident, reason: str, actor: str
+    ) -> None:
+        status = Status(incident.status)
+        if status not in REOPENABLE:
+            raise UserError(f"INC-{incident.number} is still {status}; there is nothing to reopen.")
+        if not await self.closures.reopen(incident.id, status.value, reason, actor):
+            raise UserError("Someone changed the status a moment ago; look at the header.")
+        await self.reminders.set_state(incident.id, CANCELLED, kind=FOLLOW_UP_REMINDER)
+        if status == Status.CLOSED and self.settings.archive_on_close:
+            await self._unarchive(client, incident)
+        fresh = await self.store.reload(incident.id)
+        await self.updates.replan(fresh, utcnow())
+        text = (
+            f"{mention(actor)} reopened INC-{fresh.number}: {reason}\n"
+            "Customer-update reminders run again."
+        )
+        await self.updates.say(client, fresh, text, what="the reopening note")
+        await refresh_header(
+            self.updates.outbox,
+            client,
+            await self.store.reload(incident.id),
+            self.settings.severities,
+            topic=True,
+            in_order=True,
+        )
+
+    async def _unarchive(self, client: AsyncWebClient, incident: Incident) -> None:
+        """First in the incident's lane: the note and header edits after it wait for it."""
+        try:
+            await self.updates.outbox.call(
+                client,
+                incident.team_id,
+                "conversations.unarchive",
+                what="unarchiving the incident channel",
+                incident_id=incident.id,
+                channel=str(incident.channel_id),
+            )
+        except SlackApiError as exc:
+            if slack_error(exc) != "not_archived":
+                raise UserError(
+                    f"INC-{incident.number} is reopened, but I could not unarchive its channel "
+                    f"({slack_error(exc)}); unarchive it in Slack."
+                ) from None

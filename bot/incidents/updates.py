@@ -1,0 +1,354 @@
+"""Customer updates: the composer, the tone check gate, posting, and the reminder clock.
+
+The clock rule lives here: the next update is due one cadence (by severity) after the last
+update, or after the declare when there has been none.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.incidents.errors import UserError
+from bot.incidents.policy import ACTIVE_STATUSES, Status
+from bot.settings import Settings
+from bot.slack.calls import open_view, post_joining, slack_error
+from bot.slack.header import closure_view, incident_card, refresh_header
+from bot.slack.outbox import QUEUED, Outbox, describe, transient
+from messages.closing import resolved_template
+from messages.model import IncidentCard
+from messages.tone import FINAL_RULES, RULES, Finding, check_tone
+from messages.updates import (
+    UPDATE_MAX,
+    composer_modal,
+    customer_facing_blocks,
+    posted_update_blocks,
+    reminder_handled_blocks,
+    update_template,
+)
+from storage.models import Closure, Incident, utcnow
+from storage.reminders import CUSTOMER_UPDATE, PAUSED, PENDING, ReminderStore
+from storage.repository import IncidentStore, NewUpdate
+
+log = logging.getLogger(__name__)
+
+Waker = Callable[[datetime], None]
+UPDATE, CONTACTED_KIND, RESOLVED = "update", "contacted", "resolved"
+"""Kinds of customer touchpoints: a written update, a direct contact, the final update."""
+
+
+@dataclass
+class Submitted:
+    """Either findings to show in the composer, or the update was posted."""
+
+    findings: list[Finding] = field(default_factory=list)
+    posted: bool = False
+
+
+def check_update_text(text: str) -> str:
+    text = text.strip()
+    if not text:
+        raise UserError("Write the update first: customers need to hear something.")
+    if len(text) > UPDATE_MAX:
+        raise UserError(f"Keep it under {UPDATE_MAX} characters (it is {len(text)}).")
+    return text
+
+
+class UpdateService:
+    def __init__(
+        self,
+        store: IncidentStore,
+        reminders: ReminderStore,
+        settings: Settings,
+        waker: Waker,
+        outbox: Outbox,
+    ) -> None:
+        self.outbox = outbox
+        self.store = store
+        self.reminders = reminders
+        self.settings = settings
+        self.waker = waker
+
+    # -- the clock -------------------------------------------------------------------------
+
+    def due_after(self, incident: Incident, base: datetime | None = None) -> datetime:
+        start = base or incident.last_update_at or incident.created_at
+        return start + self.settings.cadence(incident.severity)
+
+    async def replan(self, incident: Incident, base: datetime | None = None) -> datetime:
+        """Move the next-update time (and its reminder) after a declare, update or severity."""
+        due = self.due_after(incident, base)
+        await self.store.set_next_update_due(incident.id, due)
+        if Status(incident.status) in ACTIVE_STATUSES:
+            await self.reminders.schedule(incident.id, incident.team_id, due)
+            self.waker(due)
+        return due
+
+    # -- composing and posting ------------------------------------------------------------
+
+    async def open_composer(
+        self,
+        client: AsyncWebClient,
+        incident: Incident,
+        trigger_id: str,
+        response_url: str | None,
+        *,
+        final: bool = False,
+    ) -> None:
+        view = self.final_composer(incident) if final else self._composer(incident, response_url)
+        await open_view(
+            client,
+            trigger_id,
+            view,
+            "Try again, or use `/incident update` in the incident channel.",
+        )
+
+    def _composer(self, incident: Incident, response_url: str | None) -> dict[str, object]:
+        self._check_open(incident)
+        card = incident_card(incident, self.settings.severities)
+        draft = update_template(card, self.due_after(incident, utcnow()))
+        metadata = json.dumps({"incident": incident.number, "response_url": response_url})
+        return composer_modal(card, draft, metadata)
+
+    def final_composer(self, incident: Incident) -> dict[str, object]:
+        """The composer for the “resolved” update, drafted from what the close recorded."""
+        closure = self._closure_of(incident)
+        card = incident_card(incident, self.settings.severities)
+        draft = resolved_template(card, closure_view(closure))
+        metadata = json.dumps({"incident": incident.number, "kind": RESOLVED})
+        return composer_modal(card, draft, metadata)
+
+    def review(
+        self, incident: Incident, text: str, metadata: str, findings: list[Finding]
+    ) -> dict[str, object]:
+        """The composer again, showing the tone findings and the “post anyway” choice."""
+        card = incident_card(incident, self.settings.severities)
+        return composer_modal(card, text, metadata, findings)
+
+    def gate(self, text: str, post_anyway: bool, kind: str = UPDATE) -> Submitted:
+        """Tone findings stop the first submit; the author may fix them or post anyway."""
+        findings = check_tone(text, FINAL_RULES if kind == RESOLVED else RULES)
+        if findings and not post_anyway:
+            return Submitted(findings=findings)
+        return Submitted(findings=findings, posted=True)
+
+    async def post(
+        self,
+        client: AsyncWebClient,
+        incident: Incident,
+        author_id: str,
+        text: str,
+        *,
+        findings: list[Finding],
+        kind: str = UPDATE,
+    ) -> None:
+        """Record the update, tell the channel and the customers, and reset the clock."""
+        self._check_final(incident, kind)
+        now = utcnow()
+        final = kind == RESOLVED
+        due = None if final else self.due_after(incident, now)
+        recorded = await self.store.record_update(
+            incident.id,
+            NewUpdate(
+                author_id=author_id,
+                text=text,
+                posted_at=now,
+                kind=kind,
+                findings="; ".join(f.title for f in findings),
+                posted_anyway=bool(findings),
+                due_at=None if final else incident.next_update_due,
+            ),
+            due,
+        )
+        if not final:
+            await self.replan(incident, now)
+        fresh = await self.store.reload(incident.id)
+        card = incident_card(fresh, self.settings.severities)
+        count = recorded.number
+        await self.outbox.call(
+            client,
+            incident.team_id,
+            "chat.postMessage",
+            what=f"customer update #{count} in the incident channel",
+            incident_id=incident.id,
+            channel=str(card.channel_id),
+            text=f"{'Final customer' if kind == RESOLVED else 'Customer'} update #{count} "
+            f"for {card.label}",
+            blocks=posted_update_blocks(card, text, author_id, count, bool(findings)),
+        )
+        if self.settings.customer_channel and kind in (UPDATE, RESOLVED):
+            await self._tell_customers(client, incident, count, text, card)
+        await self.retire_reminder(
+            client, fresh, f"<@{author_id}> posted customer update #{count}."
+        )
+        await refresh_header(self.outbox, client, fresh, self.settings.severities)
+
+    async def _tell_customers(
+        self, client: AsyncWebClient, incident: Incident, count: int, text: str, card: IncidentCard
+    ) -> None:
+        """Post to the customer channel (joining it if needed), parked if Slack is away;
+        behind the incident's parked calls, so customers read the updates in order."""
+        channel = str(self.settings.customer_channel)
+        blocks = customer_facing_blocks(card, text)
+        parked = {"channel": channel, "text": text, "blocks": blocks}
+        what = f"customer update #{count} in the customer channel"
+        error = QUEUED
+        try:
+            if not await self.outbox.store.waiting(incident.id):
+                await post_joining(client, channel, text=text, blocks=blocks)
+                return
+        except Exception as exc:
+            if not transient(exc):
+                raise
+            error = describe(exc)
+        await self.outbox.park(
+            incident.team_id,
+            "chat.postMessage",
+            parked,
+            what=what,
+            key=None,
+            error=error,
+            incident_id=incident.id,
+        )
+
+    async def retire_reminder(
+        self, client: AsyncWebClient, incident: Incident, outcome: str, kind: str = CUSTOMER_UPDATE
+    ) -> None:
+        """Mark the last reminder message handled, so its buttons are not used again.
+
+        Through the incident's lane of the outbox: a dropped connection or a 5xx here must
+        not stop the flow that called it (the close goes on to post its checklist)."""
+        message = await self.reminders.take_message(incident.id, kind)
+        if message is None:
+            return
+        channel, ts = message
+        try:
+            await self.outbox.call(
+                client,
+                incident.team_id,
+                "chat.update",
+                what="marking the reminder handled",
+                incident_id=incident.id,
+                channel=channel,
+                ts=ts,
+                text=outcome,
+                blocks=reminder_handled_blocks(outcome),
+            )
+        except SlackApiError as exc:
+            log.warning("could not mark the reminder handled: %s", slack_error(exc))
+
+    # -- reminder buttons ------------------------------------------------------------------
+
+    async def check_token(self, incident: Incident, token: str, *, consume: bool) -> None:
+        """Refuse a reminder button that is no longer current, saying what happened instead.
+
+        With ``consume`` the button is used up atomically, so of two clicks at once (or a
+        double click) exactly one goes through.
+        """
+        number, _, seq = token.partition(":")
+        valid = number == str(incident.number) and seq.isdigit()
+        if valid and consume:
+            valid = await self.reminders.consume(incident.id, int(seq))
+        elif valid:
+            reminder = await self.reminders.get(incident.id)
+            valid = reminder is not None and reminder.seq == int(seq)
+        if not valid:
+            raise UserError(self._stale_reason(incident))
+
+    def _stale_reason(self, incident: Incident) -> str:
+        if Status(incident.status) not in ACTIVE_STATUSES:
+            return f"INC-{incident.number} is {incident.status}; there is nothing to remind."
+        last = incident.last_update_at
+        when = f" (last update {last:%H:%M} UTC)" if last else ""
+        due = incident.next_update_due
+        nxt = f"; the next is due {due:%H:%M} UTC" if due else ""
+        return f"This reminder was already handled{when}{nxt}."
+
+    async def customers_contacted(
+        self, client: AsyncWebClient, incident: Incident, actor_id: str
+    ) -> str:
+        """Someone reached the customers directly: that counts as an update and resets the clock."""
+        await self.post(
+            client,
+            incident,
+            actor_id,
+            "Customers were contacted directly.",
+            findings=[],
+            kind=CONTACTED_KIND,
+        )
+        return "Recorded: customers were contacted. The clock starts again."
+
+    async def snooze(
+        self, client: AsyncWebClient, incident: Incident, actor_id: str, minutes: int
+    ) -> str:
+        self._check_open(incident)
+        until = utcnow() + timedelta(minutes=minutes)
+        await self.reminders.schedule(incident.id, incident.team_id, until)
+        self.waker(until)
+        await self.store.add_event(incident.id, actor_id, "reminder_snoozed", f"{minutes} min")
+        await self.retire_reminder(client, incident, f"Snoozed {minutes} min by <@{actor_id}>.")
+        return f"Snoozed: I'll remind you again at {until:%H:%M} UTC."
+
+    async def set_paused(
+        self, client: AsyncWebClient, incident: Incident, actor_id: str, paused: bool
+    ) -> None:
+        """Stop or restart reminders; the channel is told, so the actor needs no reply."""
+        self._check_open(incident)
+        if not await self.store.set_paused(incident.id, paused, actor_id):
+            state = "paused" if paused else "running"
+            raise UserError(
+                f"Customer-update reminders for INC-{incident.number} are already {state}."
+            )
+        if paused:
+            await self.reminders.set_state(incident.id, PAUSED)
+            text = (
+                f"<@{actor_id}> paused customer-update reminders. `/incident resume` restarts them."
+            )
+        else:
+            await self.reminders.set_state(incident.id, PENDING)
+            reminder = await self.reminders.get(incident.id)
+            if reminder is not None:
+                self.waker(reminder.due_at)
+            text = f"<@{actor_id}> resumed customer-update reminders."
+        await self.say(client, incident, text, what="the note in the incident channel")
+
+    async def say(self, client: AsyncWebClient, incident: Incident, text: str, what: str) -> None:
+        """A plain line in the incident channel, parked if Slack is away (``what`` names it
+        for the person who acted)."""
+        await self.outbox.call(
+            client,
+            incident.team_id,
+            "chat.postMessage",
+            what=what,
+            incident_id=incident.id,
+            channel=str(incident.channel_id),
+            text=text,
+        )
+
+    def _check_final(self, incident: Incident, kind: str) -> None:
+        """The final update belongs to a resolved incident; every other one to an active one."""
+        if kind == RESOLVED:
+            self._closure_of(incident)
+        else:
+            self._check_open(incident)
+
+    def _closure_of(self, incident: Incident) -> Closure:
+        if incident.closure is None or Status(incident.status) in ACTIVE_STATUSES:
+            raise UserError(
+                f"INC-{incident.number} is not resolved yet; the final update comes with "
+                "`/incident close`."
+            )
+        return incident.closure
+
+    def _check_open(self, incident: Incident) -> None:
+        if Status(incident.status) not in ACTIVE_STATUSES:
+            raise UserError(
+                f"INC-{incident.number} is {incident.status}; customer updates and "
+                "reminders have stopped."
+            )

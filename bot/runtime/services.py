@@ -1,0 +1,88 @@
+"""The services a Bolt app needs, built once per app.
+
+``Incident`` is re-exported so handlers can name the record they pass between services
+without reaching into ``storage``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.incidents.changes import IncidentService
+from bot.incidents.closing import CloseService
+from bot.incidents.customers import CustomerService
+from bot.incidents.declare import HEADER_POSTED, DeclareFlow
+from bot.incidents.reminders import ClientFor, ReminderEngine
+from bot.incidents.report import ReportService
+from bot.incidents.updates import UpdateService
+from bot.runtime.metrics import Metrics
+from bot.settings import Settings
+from bot.slack.event_deliveries import EventDeliveries
+from bot.slack.outbox import Outbox
+from bot.slack.workspaces import Departures
+from storage.closures import ClosureStore
+from storage.customers import CustomerStore
+from storage.models import Incident as Incident
+from storage.outbox import OutboxStore, SeenEvents
+from storage.reminders import ReminderStore
+from storage.repository import IncidentStore
+from storage.workspaces import WorkspaceWork
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    store: IncidentStore
+    reminders: ReminderStore
+    engine: ReminderEngine
+    updates: UpdateService
+    declare: DeclareFlow
+    incidents: IncidentService
+    customers: CustomerService
+    closing: CloseService
+    reports: ReportService
+    events: EventDeliveries
+    departures: Departures
+
+    @classmethod
+    def build(
+        cls, settings: Settings, store: IncidentStore, client_for: ClientFor, metrics: Metrics
+    ) -> Services:
+        reminders = ReminderStore(store.engine)
+        customer_store = CustomerStore(store.engine)
+        closures = ClosureStore(store.engine)
+        parked = OutboxStore(store.engine)
+        engine = ReminderEngine(
+            settings, store, reminders, client_for, customer_store, metrics, parked.waiting
+        )
+        outbox = Outbox(parked, client_for, metrics, settings.outbox_retry_seconds)
+        updates = UpdateService(store, reminders, settings, engine.wake_at, outbox)
+        customers = CustomerService(customer_store, settings, updates)
+        reports = ReportService(store, customer_store, closures, settings, outbox)
+        closing = CloseService(
+            store,
+            closures,
+            customer_store,
+            reminders,
+            settings,
+            updates,
+            customers,
+            reports,
+            engine.wake_at,
+        )
+        declare = DeclareFlow(store, settings, updates)
+        outbox.on_delivered(HEADER_POSTED, declare.header_posted)
+        return cls(
+            settings=settings,
+            store=store,
+            reminders=reminders,
+            engine=engine,
+            updates=updates,
+            declare=declare,
+            incidents=IncidentService(store, settings, updates),
+            customers=customers,
+            closing=closing,
+            reports=reports,
+            events=EventDeliveries(SeenEvents(store.engine)),
+            departures=Departures(WorkspaceWork(store.engine)),
+        )

@@ -1,0 +1,1 @@
+"""The scripted incident the sandbox rehearses from declare to close."""

@@ -1,0 +1,1 @@
+"""Talking to Slack: calls, the outbox of parked calls, workspaces, redeliveries, the header."""

@@ -1,0 +1,1 @@
+"""End-to-end tests: the real app over real signed HTTP against the Slack double."""

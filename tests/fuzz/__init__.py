@@ -1,0 +1,1 @@
+"""Fuzzing the real bot with random and hostile Slack payloads."""

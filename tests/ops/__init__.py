@@ -1,0 +1,1 @@
+"""The repository as shipped: the image, migrations, standing on its own."""

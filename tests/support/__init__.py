@@ -1,0 +1,1 @@
+"""The test harness and the readers tests share: people, Slack payloads, helpers."""

@@ -1,0 +1,1 @@
+"""Unit tests per area: rules, messages, tone, figures, playbooks."""
