@@ -14,14 +14,27 @@ holds: it takes back its own message) from "someone else holds the row" (it does
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, String, and_, cast, func, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    Update,
+    and_,
+    cast,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from storage.models import Reminder
+from storage.models import Reminder, TimelineEvent
 
 CUSTOMER_UPDATE = "customer_update"
 FOLLOW_UP = "follow_up"
@@ -29,6 +42,20 @@ PENDING, CLAIMED, PAUSED, CANCELLED = "pending", "claimed", "paused", "cancelled
 
 NEW_VERSION: dict[str, object] = {"posted_ts": None, "dm_at": None, "first_claimed_at": None}
 """What a delivery of the previous version recorded, forgotten whenever ``seq`` moves."""
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One delivered reminder to complete, and the timeline entry that records it."""
+
+    reminder: Reminder
+    next_due: datetime
+    next_stage: str
+    sent_at: datetime
+    message: tuple[str, str] | None
+    actor_id: str
+    event: str
+    detail: str = ""
 
 
 class ReminderStore:
@@ -178,22 +205,40 @@ class ReminderStore:
         message: tuple[str, str] | None,
     ) -> bool:
         """Mark a delivered reminder and plan its next stage; False if the claim was lost."""
-        values: dict[str, object] = {
-            "state": PENDING,
-            "stage": next_stage,
-            "due_at": next_due,
-            "seq": reminder.seq + 1,
-            "lease_until": None,
-            "claimed_by": None,
-            "claim_token": None,
-            "attempts": 0,
-            "last_error": "",
-            "sent_at": sent_at,
-            **NEW_VERSION,
-        }
-        if message:
-            values["message_channel"], values["message_ts"] = message
+        values = _completed(reminder, next_due, next_stage, sent_at, message)
         return await self._fenced(reminder, values)
+
+    async def complete_many(self, batch: Sequence[Completion]) -> list[bool]:
+        """Complete a batch of deliveries in one transaction, each fenced by its own claim
+        token (as :meth:`complete`), with the timeline entries of those that completed;
+        returns, in order, whether each claim still held its row."""
+        if not batch:
+            return []
+        async with self._sessions.begin() as session:
+            done: list[bool] = []
+            for item in batch:
+                if item.reminder.claim_token is None:
+                    done.append(False)
+                    continue
+                values = _completed(
+                    item.reminder, item.next_due, item.next_stage, item.sent_at, item.message
+                )
+                result = await session.execute(_fenced_update(item.reminder, values))
+                done.append(bool(result.rowcount == 1))  # type: ignore[attr-defined]
+            events = [
+                {
+                    "incident_id": item.reminder.incident_id,
+                    "at": item.sent_at,
+                    "actor_id": item.actor_id,
+                    "kind": item.event,
+                    "detail": item.detail,
+                }
+                for item, ok in zip(batch, done, strict=True)
+                if ok
+            ]
+            if events:
+                await session.execute(insert(TimelineEvent), events)
+            return done
 
     async def release(self, reminder: Reminder, *, retry_at: datetime, error: str) -> bool:
         """Give a claim back after a failed delivery, to be tried again at ``retry_at``.
@@ -245,17 +290,7 @@ class ReminderStore:
         if reminder.claim_token is None:
             return False
         async with self._sessions.begin() as session:
-            result = await session.execute(
-                update(Reminder)
-                .where(
-                    Reminder.id == reminder.id,
-                    Reminder.claim_token == reminder.claim_token,
-                    Reminder.seq == reminder.seq,
-                    Reminder.state == CLAIMED,
-                    *extra,
-                )
-                .values(dict(values))
-            )
+            result = await session.execute(_fenced_update(reminder, values, *extra))
             return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
     async def next_wake(self, exclude: Collection[int] = ()) -> datetime | None:
@@ -339,4 +374,48 @@ async def set_state_in(session: AsyncSession, incident_id: int, state: str, kind
         update(Reminder)
         .where(Reminder.incident_id == incident_id, Reminder.kind == kind)
         .values(state=state, seq=Reminder.seq + 1, lease_until=None, claimed_by=None, **NEW_VERSION)
+    )
+
+
+def _completed(
+    reminder: Reminder,
+    next_due: datetime,
+    next_stage: str,
+    sent_at: datetime,
+    message: tuple[str, str] | None,
+) -> dict[str, object]:
+    """A delivered version's row: the next stage planned, the claim ended."""
+    values: dict[str, object] = {
+        "state": PENDING,
+        "stage": next_stage,
+        "due_at": next_due,
+        "seq": reminder.seq + 1,
+        "lease_until": None,
+        "claimed_by": None,
+        "claim_token": None,
+        "attempts": 0,
+        "last_error": "",
+        "sent_at": sent_at,
+        **NEW_VERSION,
+    }
+    if message:
+        values["message_channel"], values["message_ts"] = message
+    return values
+
+
+def _fenced_update(
+    reminder: Reminder, values: Mapping[str, object], *extra: ColumnElement[bool]
+) -> Update:
+    """An update that only a claim still holding its row can make: same token, same
+    version, still claimed."""
+    return (
+        update(Reminder)
+        .where(
+            Reminder.id == reminder.id,
+            Reminder.claim_token == reminder.claim_token,
+            Reminder.seq == reminder.seq,
+            Reminder.state == CLAIMED,
+            *extra,
+        )
+        .values(dict(values))
     )

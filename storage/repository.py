@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, raiseload, selectinload
 
 from storage.models import (
     AffectedCustomer,
@@ -152,6 +152,31 @@ class IncidentStore:
     async def get(self, incident_id: int) -> Incident | None:
         async with self._sessions() as session:
             return await session.get(Incident, incident_id)
+
+    async def for_reminders(self, incident_ids: Collection[int]) -> dict[int, tuple[Incident, int]]:
+        """What a batch of reminders needs, in one query: each incident with its roles and
+        closure, and how many customers it affects (never the customer rows themselves:
+        reading ``customers`` on these raises)."""
+        if not incident_ids:
+            return {}
+        count = (
+            select(func.count(AffectedCustomer.id))
+            .where(AffectedCustomer.incident_id == Incident.id)
+            .correlate(Incident)
+            .scalar_subquery()
+        )
+        statement = (
+            select(Incident, count)
+            .where(Incident.id.in_(list(incident_ids)))
+            .options(
+                joinedload(Incident.roles),
+                joinedload(Incident.closure),
+                raiseload(Incident.customers),
+            )
+        )
+        async with self._sessions() as session:
+            rows = (await session.execute(statement)).unique()
+            return {incident.id: (incident, int(customers)) for incident, customers in rows}
 
     async def by_channel(self, team_id: str, channel_id: str) -> Incident | None:
         return await self._one(Incident.team_id == team_id, Incident.channel_id == channel_id)
