@@ -30,7 +30,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.errors import SlackApiError
@@ -82,6 +82,8 @@ HISTORY_PAGE = 200
 CLOCK_SKEW = timedelta(minutes=5)
 """How far our clock may be ahead of Slack's when the history is searched for a message."""
 Blocks = list[dict[str, Any]]
+T = TypeVar("T")
+R = TypeVar("R")
 LOOKUP_TTL = 60.0
 """How long (seconds) an answer about a user is trusted before Slack is asked again."""
 LOOKUP_ENTRIES = 10_000
@@ -110,37 +112,36 @@ class Lookups:
         self._answers[key] = (time.monotonic() + self.ttl, answer)
 
 
-class Completions:
-    """Completes deliveries a batch at a time: whatever finished while the last batch was
-    being written goes in the next one, in one transaction (each row still fenced by its
-    own claim token, see ``ReminderStore.complete_many``)."""
+class Batched(Generic[T, R]):
+    """Runs a per-item database step a batch at a time: whatever asked while the last batch
+    was being run goes in the next one (one statement or transaction for all of them).
+    ``run`` answers, in order, one result per item."""
 
-    def __init__(self, reminders: ReminderStore) -> None:
-        self.reminders = reminders
-        self._waiting: list[tuple[Completion, asyncio.Future[bool]]] = []
-        self._writer: asyncio.Task[None] | None = None
+    def __init__(self, run: Callable[[list[T]], Awaitable[list[R]]]) -> None:
+        self.run = run
+        self._waiting: list[tuple[T, asyncio.Future[R]]] = []
+        self._runner: asyncio.Task[None] | None = None
 
-    async def complete(self, item: Completion) -> bool:
-        """Whether this claim still held its row when its completion was written."""
-        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._waiting.append((item, done))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write())
-        return await done
+    async def __call__(self, item: T) -> R:
+        answer: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._waiting.append((item, answer))
+        if self._runner is None or self._runner.done():
+            self._runner = asyncio.create_task(self._run())
+        return await answer
 
-    async def _write(self) -> None:
+    async def _run(self) -> None:
         while self._waiting:
             batch, self._waiting = self._waiting, []
             try:
-                results = await self.reminders.complete_many([item for item, _ in batch])
+                results = await self.run([item for item, _ in batch])
             except Exception as exc:
-                for _, done in batch:
-                    if not done.done():
-                        done.set_exception(exc)
+                for _, answer in batch:
+                    if not answer.done():
+                        answer.set_exception(exc)
                 continue
-            for (_, done), ok in zip(batch, results, strict=True):
-                if not done.done():
-                    done.set_result(ok)
+            for (_, answer), result in zip(batch, results, strict=True):
+                if not answer.done():
+                    answer.set_result(result)
 
 
 @dataclass(frozen=True)
@@ -203,7 +204,11 @@ class ReminderEngine:
         self._heartbeat: asyncio.Task[None] | None = None
         self._slots = asyncio.Semaphore(DELIVERY_CONCURRENCY)
         self._users = Lookups()
-        self._completions = Completions(reminders)
+        self._completions = Batched(reminders.complete_many)
+        """Completions and their timeline entries, a transaction per batch (each row still
+        fenced by its own claim token, see ``ReminderStore.complete_many``)."""
+        self._holds = Batched(reminders.holds_many)
+        """The check before posting, one query per batch (see ``_post_once``)."""
 
     # -- the clock -------------------------------------------------------------------------
 
@@ -502,7 +507,7 @@ class ReminderEngine:
         found = await self._already_posted(d)
         if found is not None:
             return found
-        if not await self.reminders.holds(d.reminder):
+        if not await self._holds(d.reminder):
             log.info("%s: reminder %s changed hands before posting", d.card.label, d.reminder.id)
             return None
         return await post(d)
@@ -528,7 +533,7 @@ class ReminderEngine:
         detail: str = "",
     ) -> bool:
         """Record the step and its timeline entry (batched with other deliveries')."""
-        done = await self._completions.complete(
+        done = await self._completions(
             Completion(
                 reminder=d.reminder,
                 next_due=next_due,
