@@ -192,7 +192,8 @@ class IncidentStore:
     async def list_by_status(
         self, team_id: str, statuses: Sequence[str], limit: int
     ) -> tuple[list[Incident], int]:
-        """The newest ``limit`` incidents in ``statuses`` and how many there are in all."""
+        """The newest ``limit`` incidents in ``statuses`` and how many there are in all
+        (without their customers: a list shows none, and reading them raises)."""
         where = (
             Incident.team_id == team_id,
             Incident.status.in_(statuses),
@@ -201,7 +202,11 @@ class IncidentStore:
         async with self._sessions() as session:
             total = await session.scalar(select(func.count()).select_from(Incident).where(*where))
             rows = await session.scalars(
-                select(Incident).where(*where).order_by(Incident.number.desc()).limit(limit)
+                select(Incident)
+                .where(*where)
+                .order_by(Incident.number.desc())
+                .limit(limit)
+                .options(raiseload(Incident.customers))
             )
             return list(rows), int(total or 0)
 
