@@ -112,37 +112,12 @@ class ClosureStore:
             session.add(_event(incident_id, actor_id, "reopened", reason))
         return True
 
-    async def since(
-        self, team_id: str, start: datetime
-    ) -> tuple[list[Incident], dict[int, list[CustomerUpdate]]]:
-        """The workspace's incidents declared since ``start``, with their customer updates."""
-        async with self._sessions() as session:
-            incidents = list(
-                await session.scalars(
-                    select(Incident).where(
-                        Incident.team_id == team_id,
-                        Incident.created_at >= start,
-                        Incident.channel_id.is_not(None),
-                    )
-                )
-            )
-            updates: dict[int, list[CustomerUpdate]] = defaultdict(list)
-            ids = [i.id for i in incidents]
-            if ids:
-                rows = await session.scalars(
-                    select(CustomerUpdate)
-                    .where(CustomerUpdate.incident_id.in_(ids))
-                    .order_by(CustomerUpdate.posted_at, CustomerUpdate.id)
-                )
-                for row in rows:
-                    updates[row.incident_id].append(row)
-        return incidents, updates
-
     async def since_in_chunks(
         self, team_id: str, start: datetime, chunk: int = WINDOW_CHUNK
     ) -> AsyncIterator[WindowChunk]:
-        """:meth:`since`, ``chunk`` incidents at a time (in id order), each with its
-        customer updates and its customers counted in SQL, never loaded."""
+        """The workspace's incidents declared since ``start``, ``chunk`` at a time (in id
+        order), each with its customer updates and its customers counted in SQL, never
+        loaded."""
         after = 0
         while True:
             async with self._sessions() as session:
