@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.reminders import Lookups
 from storage.db import migrate
 from storage.models import Reminder, TimelineEvent, utcnow
 from storage.reminders import Completion, ReminderStore
@@ -149,3 +150,18 @@ async def test_a_batch_does_not_complete_a_reminder_someone_acted_on(
     assert await reminders.consume(acted_on.incident_id, acted_on.seq)
     done = await reminders.complete_many([completion(r) for r in batch])
     assert done == [False, True]
+
+
+def test_an_answer_about_a_user_is_trusted_only_for_its_time() -> None:
+    fresh, stale = Lookups(ttl=60), Lookups(ttl=0)
+    for lookups in (fresh, stale):
+        lookups.put((TEAM, "UCOMMS"), False)
+    assert fresh.get((TEAM, "UCOMMS")) is False
+    assert stale.get((TEAM, "UCOMMS")) is None
+
+
+def test_the_user_answers_kept_are_bounded_and_the_oldest_go_first() -> None:
+    lookups = Lookups(size=2)
+    for user in ("U1", "U2", "U3"):
+        lookups.put((TEAM, user), True)
+    assert [lookups.get((TEAM, u)) for u in ("U1", "U2", "U3")] == [None, True, True]
