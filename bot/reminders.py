@@ -100,7 +100,7 @@ class Lookups:
 
     def get(self, key: tuple[str, str]) -> bool | None:
         found = self._answers.get(key)
-        if found is None or found[0] < time.monotonic():
+        if found is None or found[0] <= time.monotonic():
             self._answers.pop(key, None)
             return None
         return found[1]
