@@ -290,8 +290,11 @@ class ReminderEngine:
             await asyncio.wait_for(self._poke.wait(), timeout=max(0.0, seconds))
 
     async def tick(self) -> int:
-        """Claim due reminders (as many as there is room for) and start delivering them."""
-        while len(self._in_flight) >= 2 * DELIVERY_CONCURRENCY:
+        """Claim due reminders (as many as there is room for) and start delivering them.
+
+        While the queue is full it waits until half of it has gone, then claims the room
+        in one batch: a claim (and the load behind it) per batch, not per delivery."""
+        while len(self._in_flight) > DELIVERY_CONCURRENCY:
             await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
         room = min(CLAIM_BATCH, 2 * DELIVERY_CONCURRENCY - len(self._in_flight))
         lease = timedelta(seconds=self.settings.reminder_lease_seconds)
