@@ -14,9 +14,15 @@ what ``amends serve`` does and runs the real ``Runtime`` against the Slack API d
 lives in this process with the signing driver. Once the reminder engine has delivered the
 reminders due at once and swept again, the driver sends ``/incident list`` three times; the
 child then reports its peak RSS (``ru_maxrss``, or ``VmHWM`` when higher) and current RSS
-(``VmRSS``). A second reading follows ``/incident stats`` (it loads the last 30 days' incidents).
+(``VmRSS``). A second reading follows ``/incident stats`` (the last 30 days' incidents).
 
-Run: ``.venv/bin/python benchmarks/memory.py [--incidents 10000] [--postgres]``.
+``--history N`` adds a history case: N closed incidents with 20 affected customers each,
+declared over the last 90 days (seeded with a few bulk ``INSERT … SELECT`` statements), no
+open ones; the readings follow ``/incident list`` and ``/incident stats 90d``, beside the
+idle bot's (the baseline, asked the same).
+
+Run: ``.venv/bin/python benchmarks/memory.py [--incidents 10000] [--postgres]
+[--history 100000]``.
 """
 
 from __future__ import annotations
@@ -245,6 +251,62 @@ async def seed_store(engine: AsyncEngine, channels: list[str], due: list[datetim
         await reminders.schedule(incident.id, TEAM, due[k - 1])
 
 
+HISTORY_CUSTOMERS = 20
+
+
+def history_sql(postgres: bool, n: int) -> list[str]:
+    """``n`` closed incidents over the last 90 days, each with its closure and 20 customers
+    (a third of them followed up), as bulk ``INSERT … SELECT`` statements."""
+    if postgres:
+        series, yes = f"generate_series(1, {n}) AS s(g)", "true"
+        ago = "now() - make_interval(days => g % 89, secs => g % 3600)"
+        later = "created_at + interval '3 hours'"
+        due = "(created_at + interval '7 days')::date"
+    else:
+        series = (
+            f"(WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < {n}) "
+            "SELECT g FROM s)"
+        )
+        yes = "1"
+        ago = "datetime('now', '-' || (g % 89) || ' days', '-' || (g % 3600) || ' seconds')"
+        later = "datetime(created_at, '+3 hours')"
+        due = "date(created_at, '+7 days')"
+    customers = " UNION ALL ".join(f"SELECT {k} AS k" for k in range(HISTORY_CUSTOMERS))
+    return [
+        "INSERT INTO incidents (team_id, number, title, severity, status, description, "
+        "customer_impact, impact_text, reporter_id, channel_id, channel_name, header_ts, "
+        "created_at, updated_at, paused) "
+        f"SELECT '{TEAM}', g, 'Checkout errors ' || g, 'SEV2', 'closed', '', {yes}, '', "
+        f"'{LEAD}', 'CH' || g, 'inc-' || g, '1.000100', {ago}, {ago}, "
+        f"{'false' if postgres else '0'} FROM {series}",
+        "INSERT INTO incident_closures (incident_id, root_cause, resolution, impact_summary, "
+        "amends, prevention, follow_up_owner, follow_up_due, resolved_by, resolved_at, "
+        f"closed_at) SELECT id, 'a bad deploy', 'rolled back', '', '', '', '{LEAD}', {due}, "
+        f"'{LEAD}', {later}, {later} FROM incidents",
+        "INSERT INTO affected_customers (incident_id, position, name, name_key, contact_state, "
+        "added_by, added_at, answer) SELECT i.id, c.k, 'Customer ' || c.k, 'customer ' || c.k, "
+        "CASE WHEN c.k % 3 = 0 THEN 'followed_up' ELSE 'contacted' END, "
+        f"'{LEAD}', i.created_at, CASE WHEN c.k % 3 = 0 THEN 'satisfied' ELSE NULL END "
+        f"FROM incidents i CROSS JOIN ({customers}) AS c",
+    ]
+
+
+async def seed_history(url: str, schema: str | None, n: int) -> float:
+    """Migrate and fill the database with ``n`` closed incidents; returns the seconds."""
+    from sqlalchemy import text
+
+    from storage.db import create_engine, migrate
+
+    started = time.perf_counter()
+    engine = create_engine(url, search_path=schema)
+    await migrate(engine)
+    async with engine.begin() as connection:
+        for statement in history_sql(engine.dialect.name == "postgresql", n):
+            await connection.execute(text(statement))
+    await engine.dispose()
+    return time.perf_counter() - started
+
+
 async def seed(url: str, schema: str | None, channels: list[str], due_now: int, how: str) -> float:
     """Migrate and fill the database; returns the seconds it took."""
     from storage.db import create_engine, migrate
@@ -304,7 +366,13 @@ async def reading(process: asyncio.subprocess.Process) -> Reading:
 
 
 async def run_case(
-    double: SlackDouble, general: str, n: int, args: argparse.Namespace, workdir: Path
+    double: SlackDouble,
+    general: str,
+    n: int,
+    args: argparse.Namespace,
+    workdir: Path,
+    history: int = 0,
+    stats: str = "stats",
 ) -> Case:
     from bot.sandbox.driver import SlackDriver
 
@@ -313,9 +381,12 @@ async def run_case(
         for k in range(1, n + 1)
     ]
     due_now = min(n, args.due)
-    url, schema = await fresh_database(args.postgres, workdir, n)
+    url, schema = await fresh_database(args.postgres, workdir, n + 1_000_000 * bool(history))
     try:
-        seed_seconds = await seed(url, schema, channels, due_now, args.seed)
+        if history:
+            seed_seconds = await seed_history(url, schema, history)
+        else:
+            seed_seconds = await seed(url, schema, channels, due_now, args.seed)
         config = {"api_url": double.api_url, "database_url": url, "schema": schema}
         started = time.perf_counter()
         process = await asyncio.create_subprocess_exec(
@@ -343,7 +414,7 @@ async def run_case(
                 for _ in range(3):
                     await command(double, driver, "list", general)
                 served = await reading(process)
-                await command(double, driver, "stats", general)
+                await command(double, driver, stats, general)
                 after_stats = await reading(process)
             finally:
                 await driver.close()
@@ -369,6 +440,9 @@ async def main(args: argparse.Namespace) -> None:
     general = double.add_channel("general", members=[LEAD])["id"]
     workdir = Path(tempfile.mkdtemp(prefix="amends-memory-"))
     try:
+        if args.history:
+            await history_case(double, general, args, workdir)
+            return
         base = await run_case(double, general, 0, args, workdir)
         load = await run_case(double, general, args.incidents, args, workdir)
     finally:
@@ -403,11 +477,34 @@ async def main(args: argparse.Namespace) -> None:
     )
 
 
+async def history_case(
+    double: SlackDouble, general: str, args: argparse.Namespace, workdir: Path
+) -> None:
+    base = await run_case(double, general, 0, args, workdir, stats="stats 90d")
+    full = await run_case(
+        double, general, 0, args, workdir, history=args.history, stats="stats 90d"
+    )
+    print(
+        f"database: {'postgresql' if args.postgres else 'sqlite file'}; history: "
+        f"{args.history} closed incidents x {HISTORY_CUSTOMERS} customers over 90 days "
+        f"(seeded in {full.seed_seconds:.1f} s)"
+    )
+    for what, idle, loaded in (
+        ("3x /incident list", base.served, full.served),
+        ("then /incident stats 90d", base.after_stats, full.after_stats),
+    ):
+        print(
+            f"  peak RSS after {what}: {mib(loaded.peak_kib):.1f} MiB with history, "
+            f"{mib(idle.peak_kib):.1f} MiB idle bot: {loaded.peak_kib / idle.peak_kib:.2f}x"
+        )
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--incidents", type=int, default=10_000)
     parser.add_argument("--due", type=int, default=5, help="reminders due at once")
     parser.add_argument("--seed", choices=("core", "store"), default="core")
+    parser.add_argument("--history", type=int, default=0, help="closed incidents (90 days)")
     parser.add_argument("--postgres", action="store_true", help=f"use {PG_URL}, own schema")
     parser.add_argument("--bot-child", metavar="CONFIG", help=argparse.SUPPRESS)
     parsed = parser.parse_args()

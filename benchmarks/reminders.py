@@ -2,19 +2,28 @@
 
 Seeds N open incidents whose customer-update reminders fall due over a short window, runs
 ``amends serve`` worker process(es) against the Slack API double in this process, and reads
-from the double when each reminder reached "Slack". Cases:
+from the double when each reminder reached "Slack". The incidents take the realistic path:
+the comms owner is not the lead (so the owner is looked up), 20 affected customers each,
+and every fifth reminder is an escalation (a channel message and a DM). Cases:
 
+* the floor, measured first in the same run: a bare ``slack_sdk`` ``AsyncWebClient`` posting
+  N reminder-sized messages to the same double, as many in flight as the engine allows;
+  every later figure is printed beside it (throughput as a share of the floor's);
+* burst: N reminders all due at once, one worker, on SQLite and on PostgreSQL: throughput;
 * one worker on SQLite, one on PostgreSQL;
 * three workers on PostgreSQL, one killed with SIGKILL part-way through;
 * idle: N open incidents, nothing due for an hour — CPU seconds the worker uses in a minute.
 
-Run: ``.venv/bin/python benchmarks/reminders.py [--incidents 10000] [--window 60]``.
+Run: ``.venv/bin/python benchmarks/reminders.py [--incidents 10000] [--window 60]``;
+``--scale 0.1`` runs every case with a tenth of the reminders and of the window (quick
+iteration; the ratios to the floor stay comparable).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -22,18 +31,27 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.incidents.reminders import DELIVERY_CONCURRENCY
 from bot.sandbox.double.server import SlackDouble
+from messages.model import IncidentCard
+from messages.updates import reminder_blocks, reminder_token
 from storage.db import create_engine, migrate
-from storage.models import Incident, Reminder, RoleAssignment
+from storage.models import AffectedCustomer, Incident, Reminder, RoleAssignment
 
-TEAM, TOKEN, LEAD = "T0AMENDS", "xoxb-bench", "ULEAD"
+TEAM, TOKEN, LEAD, COMMS = "T0AMENDS", "xoxb-bench", "ULEAD", "UCOMMS"
+CUSTOMERS_EACH = 20
+ESCALATION_EVERY = 5
+"""Every fifth seeded reminder is at its escalation stage (a channel message and a DM)."""
 PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 START_DELAY = 8.0
 
@@ -98,12 +116,29 @@ async def seed(
                 [
                     {
                         "incident_id": i,
-                        "role": "lead",
-                        "user_id": LEAD,
+                        "role": role,
+                        "user_id": user,
                         "assigned_by": LEAD,
                         "assigned_at": now,
                     }
                     for i in id_list
+                    for role, user in (("lead", LEAD), ("comms", COMMS))
+                ],
+            )
+            await connection.execute(
+                insert(AffectedCustomer),
+                [
+                    {
+                        "incident_id": i,
+                        "position": k,
+                        "name": f"Customer {k} of {i}",
+                        "name_key": f"customer {k} of {i}",
+                        "contact_state": "not_contacted",
+                        "added_by": LEAD,
+                        "added_at": now,
+                    }
+                    for i in id_list
+                    for k in range(CUSTOMERS_EACH)
                 ],
             )
             await connection.execute(
@@ -113,14 +148,14 @@ async def seed(
                         "incident_id": i,
                         "team_id": TEAM,
                         "kind": "customer_update",
-                        "stage": "due",
+                        "stage": "escalate" if (start + j) % ESCALATION_EVERY == 0 else "due",
                         "state": "pending",
                         "due_at": due[ch],
                         "seq": 1,
                         "attempts": 0,
                         "last_error": "",
                     }
-                    for i, ch in zip(id_list, chunk, strict=True)
+                    for j, (i, ch) in enumerate(zip(id_list, chunk, strict=True))
                 ],
             )
     return due
@@ -183,6 +218,90 @@ async def drop(database: str | None) -> None:
         await _admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
+@dataclass
+class Floor:
+    """What a bare client reaches against the same double: the figure everything is put beside."""
+
+    per_second: float
+    p50: float
+    p99: float
+
+    def share(self, per_second: float) -> str:
+        return f"{per_second:.0f}/s = {per_second / self.per_second * 100:.0f}% of the floor"
+
+
+def floor_blocks(channel: str) -> tuple[str, list[dict[str, Any]]]:
+    """The text and blocks of a realistic reminder (the same size the engine posts)."""
+    now = datetime.now(UTC)
+    card = IncidentCard(
+        team_id=TEAM,
+        number=1234,
+        title="Outage 1233",
+        severity="SEV2",
+        status="investigating",
+        reporter_id=LEAD,
+        channel_id=channel,
+        created_at=now,
+        affected_customers=tuple(f"Customer {k} of 1234" for k in range(CUSTOMERS_EACH)),
+        roles={"lead": LEAD, "comms": COMMS, "tech": None, "scribe": None},
+        next_update_due=now,
+    )
+    text = f"<@{COMMS}>, a customer update for {card.label} is due."
+    return text, reminder_blocks(card, COMMS, reminder_token(card.number, 2), last_update_at=None)
+
+
+async def floor_client(api_url: str, channels: list[str]) -> dict[str, float]:
+    """Run in a process of its own (as the workers are): post one reminder-sized message
+    per channel, ``DELIVERY_CONCURRENCY`` in flight, and time it."""
+    client = AsyncWebClient(token=TOKEN, base_url=api_url)
+    slots = asyncio.Semaphore(DELIVERY_CONCURRENCY)
+    took: list[float] = []
+
+    async def post(i: int, channel: str) -> None:
+        text, blocks = floor_blocks(channel)
+        metadata = {"event_type": "amends_reminder", "event_payload": {"reminder": i, "seq": 1}}
+        async with slots:
+            started = time.perf_counter()
+            await client.chat_postMessage(
+                channel=channel, text=text, blocks=blocks, metadata=metadata
+            )
+            took.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(post(i, ch) for i, ch in enumerate(channels)))
+    elapsed = time.perf_counter() - started
+    return {
+        "per_second": len(channels) / elapsed,
+        "p50": percentile(took, 0.5),
+        "p99": percentile(took, 0.99),
+    }
+
+
+async def floor_case(n: int) -> Floor:
+    double = SlackDouble(team_id=TEAM, bot_token=TOKEN)
+    await double.start()
+    channels = [double.add_channel(f"inc-{i}", bot_member=True)["id"] for i in range(n)]
+    listing = Path(tempfile.mkdtemp()) / "channels.json"
+    listing.write_text(json.dumps(channels))
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        __file__,
+        "--floor-client",
+        double.api_url,
+        str(listing),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await proc.communicate()
+    await double.stop()
+    floor = Floor(**json.loads(out))
+    print(
+        f"floor: a bare AsyncWebClient, {n} reminder-sized chat.postMessage, "
+        f"{DELIVERY_CONCURRENCY} in flight: {floor.per_second:.0f}/s; per call p50 "
+        f"{floor.p50 * 1000:.0f} ms, p99 {floor.p99 * 1000:.0f} ms"
+    )
+    return floor
+
+
 async def run_case(
     name: str,
     kind: str,
@@ -190,11 +309,13 @@ async def run_case(
     window: float,
     workers: int,
     kill_after: float | None,
+    floor: Floor,
     slack_delay: float = 0.0,
 ) -> None:
     double = SlackDouble(team_id=TEAM, bot_token=TOKEN)
     await double.start()
     double.add_user(LEAD, "lead")
+    double.add_user(COMMS, "comms")
     if slack_delay:
         double.fail_next("chat.postMessage", delay=slack_delay, times=2 * n)
     channels = [double.add_channel(f"inc-{i}", bot_member=True)["id"] for i in range(n)]
@@ -209,29 +330,38 @@ async def run_case(
         await asyncio.sleep(START_DELAY + kill_after)
         procs[0].send_signal(signal.SIGKILL)
         killed = f", worker 1 killed (SIGKILL) {kill_after:.0f}s into the window"
-    deadline = time.monotonic() + START_DELAY + window + 30
-    while time.monotonic() < deadline and len(delivered(double)) < n:
+    wanted = set(channels)
+    deadline = time.monotonic() + START_DELAY + window + max(30.0, n / 100)
+    while time.monotonic() < deadline and len(delivered(double, wanted)) < n:
         await asyncio.sleep(0.5)
     await asyncio.sleep(2)
     for proc in procs:
         if proc.returncode is None:
             proc.terminate()
         await proc.wait()
-    counts = Counter(ch for ch, _ in delivered(double))
+    posts = delivered(double, wanted)
+    counts = Counter(ch for ch, _ in posts)
     first_at: dict[str, float] = {}
-    for ch, at in delivered(double):
+    for ch, at in posts:
         first_at.setdefault(ch, at)
     late = [first_at[ch] - due[ch].timestamp() for ch in first_at]
     lost = n - len(counts)
     duplicated = sum(c - 1 for c in counts.values())
     recovered = sum(1 for seconds in late if seconds > 1.0)
     checks = len(double.calls_to("conversations.history"))
+    times = sorted(first_at.values())
+    span = times[-1] - times[0] if len(times) > 1 else 0.0
+    rate = (len(times) - 1) / span if span else 0.0
     print(f"{name}: {n} reminders due over {window:.0f}s, {workers} worker(s){killed}")
     print(
         f"  lateness p50 {percentile(late, 0.5) * 1000:.0f} ms, p99 "
-        f"{percentile(late, 0.99) * 1000:.0f} ms, max {max(late, default=0) * 1000:.0f} ms; "
-        f"lost {lost}, duplicated {duplicated}"
+        f"{percentile(late, 0.99) * 1000:.0f} ms, max {max(late, default=0) * 1000:.0f} ms "
+        f"(the floor's own call takes p50 {floor.p50 * 1000:.0f} ms, p99 "
+        f"{floor.p99 * 1000:.0f} ms); lost (not delivered by the end) {lost}, "
+        f"duplicated {duplicated}"
     )
+    if window == 0:
+        print(f"  throughput {floor.share(rate)}")
     if kill_after is not None:
         print(
             f"  late by over 1 s (picked up after the dead worker's lease): {recovered}; "
@@ -241,13 +371,15 @@ async def run_case(
     await drop(cleanup)
 
 
-def delivered(double: SlackDouble) -> list[tuple[str, float]]:
+def delivered(double: SlackDouble, channels: set[str]) -> list[tuple[str, float]]:
+    """Reminder and escalation messages in the incident channels (not the DMs)."""
     return [
         (str(c.args["channel"]), c.at)
         for c in double.calls
         if c.method == "chat.postMessage"
         and c.response.get("ok")
-        and "is due" in str(c.args.get("text"))
+        and c.args.get("channel") in channels
+        and ("is due" in str(c.args.get("text")) or "overdue" in str(c.args.get("text")))
     ]
 
 
@@ -275,14 +407,24 @@ async def idle_case(kind: str, n: int, seconds: float) -> None:
 
 
 async def main(args: argparse.Namespace) -> None:
-    n, window = args.incidents, args.window
-    if "sqlite" in args.cases:
-        await run_case("sqlite, 1 worker", "sqlite", n, window, 1, None)
-    if "postgres" in args.cases:
-        await run_case("postgresql, 1 worker", "postgres", n, window, 1, None)
-    if "replicas" in args.cases:
-        await run_case("postgresql, 3 workers", "postgres", n, window, 3, window * 0.4)
-    if "slow-slack" in args.cases:
+    if args.floor_client:
+        api_url, listing = args.floor_client
+        figures = await floor_client(api_url, json.loads(Path(listing).read_text()))
+        print(json.dumps(figures))
+        return
+    n, window = round(args.incidents * args.scale), args.window * args.scale
+    cases = args.cases.split(",")
+    floor = await floor_case(n)
+    if "burst" in cases:
+        for kind in ("postgres", "sqlite"):
+            await run_case(f"{kind}, 1 worker, all due at once", kind, n, 0, 1, None, floor)
+    if "sqlite" in cases:
+        await run_case("sqlite, 1 worker", "sqlite", n, window, 1, None, floor)
+    if "postgres" in cases:
+        await run_case("postgresql, 1 worker", "postgres", n, window, 1, None, floor)
+    if "replicas" in cases:
+        await run_case("postgresql, 3 workers", "postgres", n, window, 3, window * 0.4, floor)
+    if "slow-slack" in cases:
         await run_case(
             "postgresql, 3 workers, Slack answering in 200 ms (claims in flight at the kill)",
             "postgres",
@@ -290,16 +432,19 @@ async def main(args: argparse.Namespace) -> None:
             window,
             3,
             window * 0.4,
+            floor,
             slack_delay=0.2,
         )
-    if "idle" in args.cases:
-        await idle_case("postgres", n, args.idle)
+    if "idle" in cases:
+        await idle_case("postgres", round(args.incidents * args.scale), args.idle)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--incidents", type=int, default=10_000)
     parser.add_argument("--window", type=float, default=60.0)
+    parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--idle", type=float, default=60.0)
-    parser.add_argument("--cases", default="sqlite,postgres,replicas,slow-slack,idle")
+    parser.add_argument("--cases", default="burst,sqlite,postgres,replicas,slow-slack,idle")
+    parser.add_argument("--floor-client", nargs=2, metavar=("API_URL", "CHANNELS_JSON"))
     asyncio.run(main(parser.parse_args()))

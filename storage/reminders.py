@@ -14,21 +14,57 @@ holds: it takes back its own message) from "someone else holds the row" (it does
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
+from typing import cast as typed
 
-from sqlalchemy import ColumnElement, String, and_, cast, func, literal, or_, select, update
+from sqlalchemy import (
+    Case,
+    ColumnElement,
+    String,
+    Table,
+    Update,
+    and_,
+    case,
+    cast,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from storage.models import Reminder
+from storage.models import Reminder, TimelineEvent
 
 CUSTOMER_UPDATE = "customer_update"
 FOLLOW_UP = "follow_up"
 PENDING, CLAIMED, PAUSED, CANCELLED = "pending", "claimed", "paused", "cancelled"
 
+REMINDERS = typed(Table, Reminder.__table__)
+TIMELINE = typed(Table, TimelineEvent.__table__)
+"""The tables themselves: batch writes go through Core, without the ORM's bookkeeping."""
+
 NEW_VERSION: dict[str, object] = {"posted_ts": None, "dm_at": None, "first_claimed_at": None}
 """What a delivery of the previous version recorded, forgotten whenever ``seq`` moves."""
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One delivered reminder to complete, and the timeline entry that records it."""
+
+    reminder: Reminder
+    next_due: datetime
+    next_stage: str
+    sent_at: datetime
+    message: tuple[str, str] | None
+    actor_id: str
+    event: str
+    detail: str = ""
 
 
 class ReminderStore:
@@ -157,6 +193,22 @@ class ReminderStore:
             )
             return found is not None
 
+    async def holds_many(self, claims: Sequence[Reminder]) -> list[bool]:
+        """:meth:`holds` for a batch of claims, in one query."""
+        ids = [claim.id for claim in claims]
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(Reminder.id, Reminder.claim_token, Reminder.seq).where(
+                    Reminder.id.in_(ids), Reminder.state == CLAIMED
+                )
+            )
+            current = {row.id: (row.claim_token, row.seq) for row in rows}
+        return [
+            claim.claim_token is not None
+            and current.get(claim.id) == (claim.claim_token, claim.seq)
+            for claim in claims
+        ]
+
     async def mark_dm(self, reminder: Reminder, at: datetime, posted_ts: str) -> bool:
         """Take the right to send this version's direct message: True once per version.
 
@@ -178,22 +230,26 @@ class ReminderStore:
         message: tuple[str, str] | None,
     ) -> bool:
         """Mark a delivered reminder and plan its next stage; False if the claim was lost."""
-        values: dict[str, object] = {
-            "state": PENDING,
-            "stage": next_stage,
-            "due_at": next_due,
-            "seq": reminder.seq + 1,
-            "lease_until": None,
-            "claimed_by": None,
-            "claim_token": None,
-            "attempts": 0,
-            "last_error": "",
-            "sent_at": sent_at,
-            **NEW_VERSION,
-        }
-        if message:
-            values["message_channel"], values["message_ts"] = message
+        values = _completed(reminder, next_due, next_stage, sent_at, message)
         return await self._fenced(reminder, values)
+
+    async def complete_many(self, batch: Sequence[Completion]) -> list[bool]:
+        """Complete a batch of deliveries in one transaction, each fenced by its own claim
+        token (as :meth:`complete`), with the timeline entries of those that completed;
+        returns, in order, whether each claim still held its row."""
+        if not batch:
+            return []
+        held = [item for item in batch if item.reminder.claim_token is not None]
+        async with self._sessions.begin() as session:
+            connection = await session.connection()
+            done: set[int] = set()
+            if held:
+                result = await connection.execute(_complete_all(held))
+                done = {row[0] for row in result}
+            events = [_timeline(item) for item in held if item.reminder.id in done]
+            if events:
+                await connection.execute(insert(TIMELINE), events)
+        return [item.reminder.id in done for item in batch]
 
     async def release(self, reminder: Reminder, *, retry_at: datetime, error: str) -> bool:
         """Give a claim back after a failed delivery, to be tried again at ``retry_at``.
@@ -245,17 +301,7 @@ class ReminderStore:
         if reminder.claim_token is None:
             return False
         async with self._sessions.begin() as session:
-            result = await session.execute(
-                update(Reminder)
-                .where(
-                    Reminder.id == reminder.id,
-                    Reminder.claim_token == reminder.claim_token,
-                    Reminder.seq == reminder.seq,
-                    Reminder.state == CLAIMED,
-                    *extra,
-                )
-                .values(dict(values))
-            )
+            result = await session.execute(_fenced_update(reminder, values, *extra))
             return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
     async def next_wake(self, exclude: Collection[int] = ()) -> datetime | None:
@@ -339,4 +385,99 @@ async def set_state_in(session: AsyncSession, incident_id: int, state: str, kind
         update(Reminder)
         .where(Reminder.incident_id == incident_id, Reminder.kind == kind)
         .values(state=state, seq=Reminder.seq + 1, lease_until=None, claimed_by=None, **NEW_VERSION)
+    )
+
+
+def _completed(
+    reminder: Reminder,
+    next_due: datetime,
+    next_stage: str,
+    sent_at: datetime,
+    message: tuple[str, str] | None,
+) -> dict[str, object]:
+    """A delivered version's row: the next stage planned, the claim ended."""
+    values: dict[str, object] = {
+        "state": PENDING,
+        "stage": next_stage,
+        "due_at": next_due,
+        "seq": reminder.seq + 1,
+        "lease_until": None,
+        "claimed_by": None,
+        "claim_token": None,
+        "attempts": 0,
+        "last_error": "",
+        "sent_at": sent_at,
+        **NEW_VERSION,
+    }
+    if message:
+        values["message_channel"], values["message_ts"] = message
+    return values
+
+
+def _complete_all(batch: Sequence[Completion]) -> Update:
+    """One statement completing every delivery of a batch (see :func:`_completed`), each
+    row fenced by its own claim token and version; returns the ids it completed."""
+    c = REMINDERS.c
+
+    def per_row(pick: Callable[[Completion], object], column: ColumnElement[Any]) -> Case[Any]:
+        """The column's new value, row by row (typed as the column: times stay UTC)."""
+        return case({item.reminder.id: _typed(pick(item), column) for item in batch}, value=c.id)
+
+    fences = [
+        and_(
+            c.id == item.reminder.id,
+            c.claim_token == item.reminder.claim_token,
+            c.seq == item.reminder.seq,
+        )
+        for item in batch
+    ]
+    completed = {
+        **_completed(batch[0].reminder, batch[0].next_due, "", batch[0].sent_at, None),
+        "stage": per_row(lambda item: item.next_stage, c.stage),
+        "due_at": per_row(lambda item: item.next_due, c.due_at),
+        "sent_at": per_row(lambda item: item.sent_at, c.sent_at),
+        "seq": c.seq + 1,
+        "message_channel": per_row(
+            lambda item: item.message[0] if item.message else c.message_channel,
+            c.message_channel,
+        ),
+        "message_ts": per_row(
+            lambda item: item.message[1] if item.message else c.message_ts, c.message_ts
+        ),
+    }
+    return (
+        update(REMINDERS).where(c.state == CLAIMED, or_(*fences)).values(completed).returning(c.id)
+    )
+
+
+def _typed(value: object, column: ColumnElement[Any]) -> ColumnElement[Any]:
+    return value if isinstance(value, ColumnElement) else literal(value, column.type)
+
+
+def _timeline(item: Completion) -> dict[str, object]:
+    return {
+        "incident_id": item.reminder.incident_id,
+        "at": item.sent_at,
+        "actor_id": item.actor_id,
+        "kind": item.event,
+        "detail": item.detail,
+    }
+
+
+def _fenced_update(
+    reminder: Reminder, values: Mapping[str, object], *extra: ColumnElement[bool]
+) -> Update:
+    """An update that only a claim still holding its row can make: same token, same
+    version, still claimed."""
+    table = REMINDERS.c
+    return (
+        update(REMINDERS)
+        .where(
+            table.id == reminder.id,
+            table.claim_token == reminder.claim_token,
+            table.seq == reminder.seq,
+            table.state == CLAIMED,
+            *extra,
+        )
+        .values(dict(values))
     )

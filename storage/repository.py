@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, raiseload, selectinload
 
 from storage.models import (
     AffectedCustomer,
@@ -153,6 +153,31 @@ class IncidentStore:
         async with self._sessions() as session:
             return await session.get(Incident, incident_id)
 
+    async def for_reminders(self, incident_ids: Collection[int]) -> dict[int, tuple[Incident, int]]:
+        """What a batch of reminders needs, in one query: each incident with its roles and
+        closure, and how many customers it affects (never the customer rows themselves:
+        reading ``customers`` on these raises)."""
+        if not incident_ids:
+            return {}
+        count = (
+            select(func.count(AffectedCustomer.id))
+            .where(AffectedCustomer.incident_id == Incident.id)
+            .correlate(Incident)
+            .scalar_subquery()
+        )
+        statement = (
+            select(Incident, count)
+            .where(Incident.id.in_(list(incident_ids)))
+            .options(
+                joinedload(Incident.roles),
+                joinedload(Incident.closure),
+                raiseload(Incident.customers),
+            )
+        )
+        async with self._sessions() as session:
+            rows = (await session.execute(statement)).unique()
+            return {incident.id: (incident, int(customers)) for incident, customers in rows}
+
     async def by_channel(self, team_id: str, channel_id: str) -> Incident | None:
         return await self._one(Incident.team_id == team_id, Incident.channel_id == channel_id)
 
@@ -167,7 +192,8 @@ class IncidentStore:
     async def list_by_status(
         self, team_id: str, statuses: Sequence[str], limit: int
     ) -> tuple[list[Incident], int]:
-        """The newest ``limit`` incidents in ``statuses`` and how many there are in all."""
+        """The newest ``limit`` incidents in ``statuses`` and how many there are in all
+        (without their customers: a list shows none, and reading them raises)."""
         where = (
             Incident.team_id == team_id,
             Incident.status.in_(statuses),
@@ -176,7 +202,11 @@ class IncidentStore:
         async with self._sessions() as session:
             total = await session.scalar(select(func.count()).select_from(Incident).where(*where))
             rows = await session.scalars(
-                select(Incident).where(*where).order_by(Incident.number.desc()).limit(limit)
+                select(Incident)
+                .where(*where)
+                .order_by(Incident.number.desc())
+                .limit(limit)
+                .options(raiseload(Incident.customers))
             )
             return list(rows), int(total or 0)
 

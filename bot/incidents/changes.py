@@ -81,7 +81,8 @@ class IncidentService:
         rows, total = await self.store.list_by_status(
             team_id, [s.value for s in OPEN_STATUSES], LIST_LIMIT
         )
-        return [incident_card(row, self.settings.severities) for row in rows], total
+        cards = [incident_card(row, self.settings.severities, customer_names=()) for row in rows]
+        return cards, total
 
     async def assign_role(
         self, client: AsyncWebClient, incident: Incident, role: str, user_id: str, actor_id: str

@@ -30,7 +30,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.errors import SlackApiError
@@ -57,7 +57,7 @@ from messages.updates import (
 from storage.customers import CustomerStore
 from storage.db import database_unavailable
 from storage.models import Incident, Reminder, utcnow
-from storage.reminders import CANCELLED, FOLLOW_UP, PAUSED, ReminderStore
+from storage.reminders import CANCELLED, FOLLOW_UP, PAUSED, Completion, ReminderStore
 from storage.repository import IncidentStore
 
 log = logging.getLogger(__name__)
@@ -82,6 +82,66 @@ HISTORY_PAGE = 200
 CLOCK_SKEW = timedelta(minutes=5)
 """How far our clock may be ahead of Slack's when the history is searched for a message."""
 Blocks = list[dict[str, Any]]
+T = TypeVar("T")
+R = TypeVar("R")
+LOOKUP_TTL = 60.0
+"""How long (seconds) an answer about a user is trusted before Slack is asked again."""
+LOOKUP_ENTRIES = 10_000
+"""At most this many answers are remembered; the oldest go first."""
+
+
+class Lookups:
+    """Slack's recent answers, trusted for ``LOOKUP_TTL`` and at most ``LOOKUP_ENTRIES``
+    of them: a burst of reminders asks about each comms owner once, not once a reminder."""
+
+    def __init__(self, ttl: float = LOOKUP_TTL, size: int = LOOKUP_ENTRIES) -> None:
+        self.ttl, self.size = ttl, size
+        self._answers: dict[tuple[str, str], tuple[float, bool]] = {}
+
+    def get(self, key: tuple[str, str]) -> bool | None:
+        found = self._answers.get(key)
+        if found is None or found[0] <= time.monotonic():
+            self._answers.pop(key, None)
+            return None
+        return found[1]
+
+    def put(self, key: tuple[str, str], answer: bool) -> None:
+        self._answers.pop(key, None)
+        while len(self._answers) >= self.size:
+            self._answers.pop(next(iter(self._answers)))
+        self._answers[key] = (time.monotonic() + self.ttl, answer)
+
+
+class Batched(Generic[T, R]):
+    """Runs a per-item database step a batch at a time: whatever asked while the last batch
+    was being run goes in the next one (one statement or transaction for all of them).
+    ``run`` answers, in order, one result per item."""
+
+    def __init__(self, run: Callable[[list[T]], Awaitable[list[R]]]) -> None:
+        self.run = run
+        self._waiting: list[tuple[T, asyncio.Future[R]]] = []
+        self._runner: asyncio.Task[None] | None = None
+
+    async def __call__(self, item: T) -> R:
+        answer: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._waiting.append((item, answer))
+        if self._runner is None or self._runner.done():
+            self._runner = asyncio.create_task(self._run())
+        return await answer
+
+    async def _run(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                results = await self.run([item for item, _ in batch])
+            except Exception as exc:
+                for _, answer in batch:
+                    if not answer.done():
+                        answer.set_exception(exc)
+                continue
+            for (_, answer), result in zip(batch, results, strict=True):
+                if not answer.done():
+                    answer.set_result(result)
 
 
 @dataclass(frozen=True)
@@ -143,6 +203,12 @@ class ReminderEngine:
         """Rows this process is delivering, with their claim tokens (see ``_heartbeats``)."""
         self._heartbeat: asyncio.Task[None] | None = None
         self._slots = asyncio.Semaphore(DELIVERY_CONCURRENCY)
+        self._users = Lookups()
+        self._completions = Batched(reminders.complete_many)
+        """Completions and their timeline entries, a transaction per batch (each row still
+        fenced by its own claim token, see ``ReminderStore.complete_many``)."""
+        self._holds = Batched(reminders.holds_many)
+        """The check before posting, one query per batch (see ``_post_once``)."""
 
     # -- the clock -------------------------------------------------------------------------
 
@@ -224,8 +290,11 @@ class ReminderEngine:
             await asyncio.wait_for(self._poke.wait(), timeout=max(0.0, seconds))
 
     async def tick(self) -> int:
-        """Claim due reminders (as many as there is room for) and start delivering them."""
-        while len(self._in_flight) >= 2 * DELIVERY_CONCURRENCY:
+        """Claim due reminders (as many as there is room for) and start delivering them.
+
+        While the queue is full it waits until half of it has gone, then claims the room
+        in one batch: a claim (and the load behind it) per batch, not per delivery."""
+        while len(self._in_flight) > DELIVERY_CONCURRENCY:
             await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
         room = min(CLAIM_BATCH, 2 * DELIVERY_CONCURRENCY - len(self._in_flight))
         lease = timedelta(seconds=self.settings.reminder_lease_seconds)
@@ -235,12 +304,25 @@ class ReminderEngine:
         self.sweeps.completed()  # progress, for /healthz: a long sweep is not a stuck one
         for reminder in claimed:
             self._claims[reminder.id] = str(reminder.claim_token)
-            task = asyncio.create_task(self._deliver_guarded(reminder))
+        loaded = await self._load(claimed)
+        for reminder in claimed:
+            task = asyncio.create_task(
+                self._deliver_guarded(reminder, loaded.get(reminder.incident_id))
+            )
             self._in_flight.add(task)
             task.add_done_callback(self._in_flight.discard)
             task.add_done_callback(functools.partial(self._delivered, reminder.id))
         self._keep_leases()
         return CLAIM_BATCH if len(claimed) == room else len(claimed)
+
+    async def _load(self, claimed: list[Reminder]) -> dict[int, tuple[Incident, int]]:
+        """The incidents of a claimed batch, in one query. If the database fails here,
+        each delivery loads its own (and meets the same outage, so it retries later)."""
+        try:
+            return await self.incidents.for_reminders({r.incident_id for r in claimed})
+        except Exception as exc:
+            log.warning("could not load the incidents of %d reminders: %r", len(claimed), exc)
+            return {}
 
     def _delivered(self, reminder_id: int, _task: asyncio.Task[None]) -> None:
         """A delivery ended (however): its row may be claimed again."""
@@ -280,7 +362,9 @@ class ReminderEngine:
 
     # -- delivery --------------------------------------------------------------------------
 
-    async def _deliver_guarded(self, reminder: Reminder) -> None:
+    async def _deliver_guarded(
+        self, reminder: Reminder, loaded: tuple[Incident, int] | None = None
+    ) -> None:
         self.metrics.reminders_due.inc()
         known = {"team": reminder.team_id, "reminder": reminder.kind, "status": reminder.stage}
         async with self._slots:
@@ -288,7 +372,7 @@ class ReminderEngine:
                 started = time.perf_counter()
                 outcome = "sent"
                 try:
-                    await self.deliver(reminder)
+                    await self.deliver(reminder, loaded)
                 except Exception as exc:
                     gone = workspace_gone(exc)
                     outcome = "dropped" if gone else "retry"
@@ -331,8 +415,14 @@ class ReminderEngine:
         if await self.reminders.release(reminder, retry_at=retry_at, error=error):
             self.wake_at(retry_at)
 
-    async def deliver(self, reminder: Reminder) -> None:
-        incident = await self.incidents.get(reminder.incident_id)
+    async def deliver(self, reminder: Reminder, loaded: tuple[Incident, int] | None = None) -> None:
+        """Deliver one claimed reminder; ``loaded`` is its incident and customer count when
+        the batch already loaded them."""
+        if loaded is None:
+            loaded = (await self.incidents.for_reminders([reminder.incident_id])).get(
+                reminder.incident_id
+            )
+        incident = loaded[0] if loaded else None
         if reminder.kind == FOLLOW_UP:
             await self._deliver_follow_up(reminder, incident)
             return
@@ -344,8 +434,8 @@ class ReminderEngine:
             return
         logs.note(incident=incident.number)
         client = await self.client_for(reminder.team_id)
-        card = incident_card(incident, self.settings.severities)
-        owner, note = await self._owner(client, card)
+        card = incident_card(incident, self.settings.severities, customer_names=())
+        owner, note = await self._owner(client, reminder.team_id, card)
         logs.note(user=owner)
         now = utcnow()
         d = Delivery(client, card, incident, reminder, owner, note, now)
@@ -358,11 +448,11 @@ class ReminderEngine:
         else:
             ts = await self._post_once(d, self._remind)
             next_stage, next_due = "escalate", now + self.settings.grace(card.severity)
-        if ts is None or not await self._complete(d, ts, next_stage, next_due):
+        event = f"reminder_{reminder.stage}"
+        if ts is None or not await self._complete(d, ts, next_stage, next_due, event):
             return
         self.lateness.append((now - reminder.due_at).total_seconds())
         self.metrics.reminder_sent(self.lateness[-1])
-        await self.incidents.add_event(incident.id, owner, f"reminder_{reminder.stage}", "")
         self.wake_at(next_due)
 
     async def _deliver_follow_up(self, reminder: Reminder, incident: Incident | None) -> None:
@@ -377,7 +467,7 @@ class ReminderEngine:
         if self.parked is not None and await self.parked(incident.id):
             raise BehindParkedCalls(f"INC-{incident.number} has parked Slack calls")
         client = await self.client_for(reminder.team_id)
-        card = incident_card(incident, self.settings.severities)
+        card = incident_card(incident, self.settings.severities, customer_names=())
         now = utcnow()
         overdue = now.date() > closure.follow_up_due
         d = Delivery(client, card, incident, reminder, closure.follow_up_owner, "", now)
@@ -403,10 +493,10 @@ class ReminderEngine:
             await self._dm_once(d, ts, lead, dm, blocks)
         next_due = now + self.settings.follow_up_reminder
         stage = "overdue" if overdue else "due"
-        if ts is None or not await self._complete(d, ts, stage, next_due):
+        event, detail = f"follow_up_{stage}", str(remaining)
+        if ts is None or not await self._complete(d, ts, stage, next_due, event, detail):
             return
         self.metrics.reminder_sent((now - reminder.due_at).total_seconds())
-        await self.incidents.add_event(incident.id, d.owner, f"follow_up_{stage}", str(remaining))
         self.wake_at(next_due)
 
     # -- one delivery, recorded step by step and fenced by its claim -----------------------
@@ -420,7 +510,7 @@ class ReminderEngine:
         found = await self._already_posted(d)
         if found is not None:
             return found
-        if not await self.reminders.holds(d.reminder):
+        if not await self._holds(d.reminder):
             log.info("%s: reminder %s changed hands before posting", d.card.label, d.reminder.id)
             return None
         return await post(d)
@@ -436,13 +526,27 @@ class ReminderEngine:
         except SlackApiError as exc:
             log.warning("%s: could not DM %s: %s", d.card.label, user, slack_error(exc))
 
-    async def _complete(self, d: Delivery, ts: str, next_stage: str, next_due: datetime) -> bool:
-        done = await self.reminders.complete(
-            d.reminder,
-            next_due=next_due,
-            next_stage=next_stage,
-            sent_at=d.now,
-            message=(str(d.card.channel_id), ts),
+    async def _complete(
+        self,
+        d: Delivery,
+        ts: str,
+        next_stage: str,
+        next_due: datetime,
+        event: str,
+        detail: str = "",
+    ) -> bool:
+        """Record the step and its timeline entry (batched with other deliveries')."""
+        done = await self._completions(
+            Completion(
+                reminder=d.reminder,
+                next_due=next_due,
+                next_stage=next_stage,
+                sent_at=d.now,
+                message=(str(d.card.channel_id), ts),
+                actor_id=d.owner,
+                event=event,
+                detail=detail,
+            )
         )
         if not done:
             await self._lost(d, ts)
@@ -564,18 +668,30 @@ class ReminderEngine:
         except SlackApiError as exc:
             log.warning("%s: could not retire the reminder: %s", d.card.label, slack_error(exc))
 
-    async def _owner(self, client: AsyncWebClient, card: IncidentCard) -> tuple[str, str]:
+    async def _owner(
+        self, client: AsyncWebClient, team_id: str, card: IncidentCard
+    ) -> tuple[str, str]:
         """The comms owner, or the lead when the owner has left the workspace."""
         owner = comms_owner(card.roles) or card.reporter_id
         lead = card.roles.get("lead") or card.reporter_id
         if owner == lead:
             return owner, ""
+        if await self._has_left(client, team_id, owner):
+            return lead, f"<@{owner}> has left the workspace, so this comes to you as lead."
+        return owner, ""
+
+    async def _has_left(self, client: AsyncWebClient, team_id: str, user_id: str) -> bool:
+        """Whether the user has left the workspace (asked of Slack at most once a
+        ``LOOKUP_TTL`` per user)."""
+        known = self._users.get((team_id, user_id))
+        if known is not None:
+            return known
         try:
-            user = (await client.users_info(user=owner))["user"]
+            user = (await client.users_info(user=user_id))["user"]
         except SlackApiError as exc:
             if slack_error(exc) != "user_not_found":
                 raise
             user = {"deleted": True}
-        if user.get("deleted"):
-            return lead, f"<@{owner}> has left the workspace, so this comes to you as lead."
-        return owner, ""
+        left = bool(user.get("deleted"))
+        self._users.put((team_id, user_id), left)
+        return left

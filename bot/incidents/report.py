@@ -9,7 +9,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.incidents.errors import UserError
-from bot.incidents.figures import incident_figures, window_figures
+from bot.incidents.figures import WindowTally, incident_figures
 from bot.settings import Settings
 from bot.slack.calls import slack_error
 from bot.slack.header import closure_view, incident_card
@@ -23,7 +23,7 @@ from messages.report import (
     report_blocks,
     report_markdown,
 )
-from storage.closures import ClosureStore
+from storage.closures import ClosureStore, CustomerTally
 from storage.customers import CustomerStore
 from storage.models import Incident, utcnow
 from storage.repository import IncidentStore
@@ -53,9 +53,13 @@ class ReportService:
 
     async def window(self, team_id: str, days: int) -> WindowFigures:
         now = utcnow()
-        incidents, updates = await self.closures.since(team_id, now - timedelta(days=days))
-        figures = [incident_figures(i, updates.get(i.id, []), i.customers, now) for i in incidents]
-        return window_figures(days, figures)
+        window = WindowTally()
+        async for chunk in self.closures.since_in_chunks(team_id, now - timedelta(days=days)):
+            for i in chunk.incidents:
+                updates = chunk.updates.get(i.id, [])
+                counted = chunk.customers.get(i.id, CustomerTally())
+                window.add(incident_figures(i, updates, counted, now))
+        return window.figures(days)
 
     async def data(self, incident: Incident) -> ReportData:
         if incident.closure is None or incident.status not in ("resolved", "closed"):

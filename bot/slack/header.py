@@ -13,7 +13,13 @@ from messages.model import ROLE_ORDER, IncidentCard
 from storage.models import Closure, Incident
 
 
-def incident_card(incident: Incident, severities: tuple[str, ...]) -> IncidentCard:
+def incident_card(
+    incident: Incident,
+    severities: tuple[str, ...],
+    customer_names: tuple[str, ...] | None = None,
+) -> IncidentCard:
+    """The card of a stored incident. ``customer_names``, when given, stands for the
+    incident's customers (a path that loaded only a few, or none, passes them)."""
     holders = {assignment.role: assignment.user_id for assignment in incident.roles}
     return IncidentCard(
         team_id=incident.team_id,
@@ -27,7 +33,11 @@ def incident_card(incident: Incident, severities: tuple[str, ...]) -> IncidentCa
         description=incident.description,
         customer_impact=incident.customer_impact,
         impact_text=incident.impact_text,
-        affected_customers=tuple(customer.name for customer in incident.customers),
+        affected_customers=(
+            tuple(customer.name for customer in incident.customers)
+            if customer_names is None
+            else customer_names
+        ),
         roles={role: holders.get(role) for role in ROLE_ORDER},
         next_update_due=incident.next_update_due,
         severities=severities,
