@@ -145,30 +145,47 @@ async def test_status_changes_follow_the_lifecycle(harness: Harness) -> None:
     assert len(changes) == 1
 
 
-async def test_status_and_severity_from_the_header(harness: Harness) -> None:
+async def test_a_status_chosen_in_the_header_is_applied(harness: Harness) -> None:
     h = harness
     channel = await open_incident(h)
     header = header_message(h, channel)
     await h.driver.click(header, "status_select", user_id=BOB, selected_option_value="monitoring")
     await wait_header(h, channel, "onitoring")
+    incident = await h.store.by_number(TEAM, 1)
+    assert incident is not None and incident.status == "monitoring"
+
+
+async def test_a_severity_chosen_in_the_header_replans_the_next_update(harness: Harness) -> None:
+    h = harness
+    channel = await open_incident(h)
     header = header_message(h, channel)
     await h.driver.click(header, "severity_select", user_id=BOB, selected_option_value="SEV1")
     await wait_header(h, channel, "SEV1")
     incident = await h.store.by_number(TEAM, 1)
-    assert incident is not None
-    assert (incident.status, incident.severity) == ("monitoring", "SEV1")
+    assert incident is not None and incident.severity == "SEV1"
     assert incident.next_update_due is not None
     assert (incident.next_update_due - incident.created_at).total_seconds() == 30 * 60
 
 
-async def test_severity_changes_and_bad_severity(harness: Harness) -> None:
+async def test_the_severity_command_reads_the_severity_in_any_case(harness: Harness) -> None:
     h = harness
     channel = await open_incident(h)
     await run(h, "severity sev3", channel)
     await wait_header(h, channel, "SEV3")
-    for text, expected in (("severity SEV3", "already"), ("severity SEV9", "not a severity")):
-        answer = await said(h, await run(h, text, channel))
-        assert expected in answer, (text, answer)
+
+
+async def test_the_current_severity_is_refused_as_already_set(harness: Harness) -> None:
+    h = harness
+    channel = await open_incident(h)
+    await run(h, "severity sev3", channel)
+    await wait_header(h, channel, "SEV3")
+    assert "already" in await said(h, await run(h, "severity SEV3", channel))
+
+
+async def test_a_severity_that_is_not_configured_is_refused(harness: Harness) -> None:
+    h = harness
+    channel = await open_incident(h)
+    assert "not a severity" in await said(h, await run(h, "severity SEV9", channel))
 
 
 async def test_double_click_changes_state_once(harness: Harness) -> None:
@@ -189,13 +206,21 @@ async def test_double_click_changes_state_once(harness: Harness) -> None:
     assert len(changes) == 1
 
 
-async def test_list_and_help(harness: Harness) -> None:
+async def test_the_list_with_nothing_open_says_so(harness: Harness) -> None:
     h = harness
     answer = await said(h, await run(h, "list", h.general))
     assert "No open incidents" in answer
+
+
+async def test_the_list_links_each_open_incident_by_its_title(harness: Harness) -> None:
+    h = harness
     channel = await open_incident(h, "Search broken")
     answer = await said(h, await run(h, "list", h.general))
     assert f"<#{channel}>" in answer and "Search broken" in answer
+
+
+async def test_help_names_the_subcommands(harness: Harness) -> None:
+    h = harness
     help_reply = await run(h, "help", h.general)
     for sub in ("declare", "role", "status", "severity", "list"):
         assert sub in reply_text(help_reply)
@@ -209,14 +234,23 @@ async def test_unknown_subcommand_suggests_the_closest(harness: Harness) -> None
     assert "/incident help" in reply_text(reply)
 
 
-async def test_unsigned_and_stale_requests_are_refused(harness: Harness) -> None:
+DECLARE_NOPE = b"command=%2Fincident&text=declare+Nope&team_id=T0AMENDS&user_id=UALICE"
+
+
+async def test_an_unsigned_request_is_refused_and_does_nothing(harness: Harness) -> None:
     h = harness
-    body = b"command=%2Fincident&text=declare+Nope&team_id=T0AMENDS&user_id=UALICE"
-    unsigned = await h.driver.post_raw(body, {"Content-Type": "application/x-www-form-urlencoded"})
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    unsigned = await h.driver.post_raw(DECLARE_NOPE, form)
     assert unsigned.status == 401
-    stale_headers = h.driver.sign(body, timestamp=1_000_000_000)
+    await asyncio.sleep(0.1)
+    assert h.double.calls_to("conversations.create") == []
+
+
+async def test_a_request_signed_long_ago_is_refused_and_does_nothing(harness: Harness) -> None:
+    h = harness
+    stale_headers = h.driver.sign(DECLARE_NOPE, timestamp=1_000_000_000)
     stale_headers["Content-Type"] = "application/x-www-form-urlencoded"
-    stale = await h.driver.post_raw(body, stale_headers)
+    stale = await h.driver.post_raw(DECLARE_NOPE, stale_headers)
     assert stale.status == 401
     await asyncio.sleep(0.1)
     assert h.double.calls_to("conversations.create") == []

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.models import Closure
 from storage.reminders import CANCELLED, FOLLOW_UP, PENDING
+from tests.support.blockkit_readers import row_control
 from tests.support.customer_helpers import (
     assert_within_limits,
     close_values,
@@ -69,25 +70,28 @@ def follow_up_checklist(h: Harness, channel: str) -> dict[str, object]:
     )
 
 
-async def resolve(h: Harness, channel: str) -> None:
-    form = await open_close_form(h, channel)
-    reply = await h.driver.submit_view(str(form["id"]), close_values(), user_id=ALICE)
-    assert reply.json and reply.json["response_action"] == "update"
-    await h.double.wait_for(lambda: _posted(h, channel, "Customer follow-up"))
-
-
 def _posted(h: Harness, channel: str, marker: str) -> bool:
     return any(marker in json.dumps(m, ensure_ascii=False) for m in h.double.messages(channel))
 
 
-async def test_only_lead_comms_or_admin_may_close_and_the_form_checks_its_fields(
-    fast: Harness,
-) -> None:
+async def test_someone_without_the_lead_or_comms_role_is_refused_the_close(fast: Harness) -> None:
     h = fast
     channel = await declare_with(h, "Acme")
     refused = await run(h, channel, "close", user=BOB)
     assert "Only the incident lead or the comms owner (<@UALICE>)" in refused
+
+
+async def test_close_followed_by_words_shows_its_usage(fast: Harness) -> None:
+    h = fast
+    channel = await declare_with(h, "Acme")
     assert "Usage: `/incident close`" in await run(h, channel, "close now")
+
+
+async def test_the_close_form_refuses_missing_or_impossible_answers_and_resolves_nothing(
+    fast: Harness,
+) -> None:
+    h = fast
+    channel = await declare_with(h, "Acme")
     form = await open_close_form(h, channel, user=MARIA)
     assert "Root cause" in json.dumps(form)
     cases = [
@@ -101,35 +105,104 @@ async def test_only_lead_comms_or_admin_may_close_and_the_form_checks_its_fields
         assert message in reply.json["errors"][block]
     incident = await h.store.by_number(TEAM, 1)
     assert incident.status == "investigating" and incident.closure is None
+
+
+async def test_the_report_of_an_unresolved_incident_is_refused(fast: Harness) -> None:
+    h = fast
+    channel = await declare_with(h, "Acme")
     assert "not resolved yet" in await run(h, channel, "report")
 
 
-async def test_resolve_stops_updates_follows_every_customer_up_and_closes(fast: Harness) -> None:
-    h = fast
+async def resolved(h: Harness) -> tuple[str, dict[str, object], dict[str, object]]:
+    """Declare with Acme and Globex Corp and resolve it; returns channel, form and final view."""
     channel = await declare_with(h, "Acme, Globex Corp")
     form = await open_close_form(h, channel)
     reply = await h.driver.submit_view(str(form["id"]), close_values(), user_id=ALICE)
     assert reply.json and reply.json["response_action"] == "update"
-    final = reply.json["view"]
-    assert "closed gateway" in json.dumps(final) and final["callback_id"] == "customer_update"
     await h.double.wait_for(lambda: _posted(h, channel, "Customer follow-up"))
+    return channel, form, reply.json["view"]
+
+
+async def following_up(h: Harness) -> str:
+    """Resolved, and the follow-up reminder has asked for the customers' answers."""
+    channel, _form, _final = await resolved(h)
+    await h.double.wait_for(lambda: _posted(h, channel, "still need a follow-up"))
+    return channel
+
+
+async def answer(h: Harness, channel: str, customer: str, given: str, user: str = BOB) -> None:
+    """Record how ``customer`` took the follow-up, from the newest checklist, and wait for it."""
+    row = row_of(follow_up_checklist(h, channel), customer)  # type: ignore[arg-type]
+    click = await h.driver.click(
+        row, row_action(row), user_id=user, selected_option_value=_value(row, given)
+    )
+    await h.double.wait_for(lambda: h.double.responses_for(click.response_url))
+
+
+async def closed(h: Harness) -> str:
+    """Every customer followed up (Acme satisfied, Globex Corp not): the incident closes."""
+    channel = await following_up(h)
+    await answer(h, channel, "Acme", "satisfied", user=ALICE)
+    await answer(h, channel, "Globex Corp", "not_satisfied")
+    await h.double.wait_for(lambda: _posted(h, channel, "the incident is closed"))
+    return channel
+
+
+async def reopened(h: Harness) -> str:
+    channel = await closed(h)
+    await h.double.wait_for(lambda: h.double.channel(channel)["is_archived"])  # type: ignore[index]
+    await h.driver.command(
+        "/incident", "reopen INC-1 errors are back for Acme", user_id=ALICE, channel_id=h.general
+    )
+    await h.double.wait_for(lambda: _posted(h, channel, "reopened INC-1: errors are back"))
+    return channel
+
+
+async def test_resolving_offers_the_final_update_drafted_from_the_close_form(
+    fast: Harness,
+) -> None:
+    _channel, _form, final = await resolved(fast)
+    assert "closed gateway" in json.dumps(final) and final["callback_id"] == "customer_update"
+
+
+async def test_resolving_stops_the_customer_update_reminder(fast: Harness) -> None:
+    h = fast
+    await resolved(h)
     incident = await h.store.by_number(TEAM, 1)
     assert incident.status == "resolved"
     reminder = await h.runtime.services.reminders.get(incident.id)
     assert reminder is not None and reminder.state == CANCELLED
+
+
+async def test_closing_a_resolved_incident_again_says_it_is_already_resolved(
+    fast: Harness,
+) -> None:
+    h = fast
+    channel, _form, _final = await resolved(h)
     assert "already resolved" in await run(h, channel, "close")
 
+
+async def test_the_final_update_reaches_the_customers_as_resolved(fast: Harness) -> None:
+    h = fast
+    _channel, form, _final = await resolved(h)
     posted = await h.driver.submit_view(str(form["id"]), {}, user_id=ALICE)
     assert posted.status == 200 and not posted.text
     await h.double.wait_for(lambda: h.double.messages(h.customers))
     assert "resolved" in h.double.messages(h.customers)[-1]["text"]
+    incident = await h.store.by_number(TEAM, 1)
     assert [u.kind for u in await h.store.updates(incident.id)] == ["resolved"]
 
-    reminder_msg = await h.double.wait_for(lambda: _posted(h, channel, "still need a follow-up"))
-    assert reminder_msg
-    checklist = follow_up_checklist(h, channel)
-    assert_within_limits(checklist["blocks"])  # type: ignore[arg-type]
-    acme = row_of(checklist, "Acme")  # type: ignore[arg-type]
+
+async def test_the_follow_up_checklist_stays_within_slacks_limits(fast: Harness) -> None:
+    h = fast
+    channel = await following_up(h)
+    assert_within_limits(follow_up_checklist(h, channel)["blocks"])  # type: ignore[arg-type]
+
+
+async def test_two_answers_for_one_customer_at_once_are_recorded_once(fast: Harness) -> None:
+    h = fast
+    channel = await following_up(h)
+    acme = row_of(follow_up_checklist(h, channel), "Acme")  # type: ignore[arg-type]
     clicks = await asyncio.gather(
         h.driver.click(
             acme, row_action(acme), user_id=ALICE, selected_option_value=_value(acme, "satisfied")
@@ -146,50 +219,78 @@ async def test_resolve_stops_updates_follows_every_customer_up_and_closes(fast: 
     assert len(followed) == 1 and followed[0] in ("Acme: satisfied", "Acme: no_answer")
     assert incident.status == "resolved"
 
-    globex = row_of(follow_up_checklist(h, channel), "Globex Corp")  # type: ignore[arg-type]
-    await h.driver.click(
-        globex,
-        row_action(globex),
-        user_id=BOB,
-        selected_option_value=_value(globex, "not_satisfied"),
-    )
-    await h.double.wait_for(lambda: _posted(h, channel, "the incident is closed"))
+
+async def test_following_up_the_last_customer_closes_the_incident(fast: Harness) -> None:
+    h = fast
+    channel = await closed(h)
     incident = await h.store.by_number(TEAM, 1)
     assert incident.status == "closed" and incident.closure and incident.closure.closed_at
     follow_up = await h.runtime.services.reminders.get(incident.id, FOLLOW_UP)
     assert follow_up is not None and follow_up.state == CANCELLED
     assert "Customer follow-up done" in json.dumps(header_message(h, channel)["blocks"])
+
+
+async def test_the_remediation_report_is_posted_before_the_channel_is_archived(
+    fast: Harness,
+) -> None:
+    h = fast
+    channel = await closed(h)
     await h.double.wait_for(lambda: h.double.channel(channel)["is_archived"])  # type: ignore[index]
     assert _posted(h, channel, "Remediation report"), "posted before the channel was archived"
-    files = list(h.double.files().values())
-    markdown = files[-1]["content"].decode()
+
+
+async def test_the_remediation_report_tells_the_root_cause_the_timeline_and_each_follow_up(
+    fast: Harness,
+) -> None:
+    h = fast
+    channel = await closed(h)
+    await h.double.wait_for(lambda: _posted(h, channel, "Remediation report"))
+    markdown = list(h.double.files().values())[-1]["content"].decode()
     assert "## Remediation report (for customers)" in markdown
     assert "closed gateway" in markdown and "### Timeline" in markdown
-    assert "customer_followed_up" in markdown and followed[0] in markdown
+    assert "customer_followed_up" in markdown and "Acme: satisfied" in markdown
     assert "Globex Corp: not_satisfied" in markdown
 
+
+async def test_workspace_figures_name_the_window_asked_for(fast: Harness) -> None:
+    h = fast
     window = await run(h, h.general, "stats 90d")
     assert "last 90 days" in window and "Incidents declared" in window
+
+
+async def test_workspace_figures_for_an_unsupported_window_show_the_usage(fast: Harness) -> None:
+    h = fast
     assert "Usage: `/incident stats [30d|90d]`" in await run(h, h.general, "stats 7d")
 
-    # The archived channel has no message box: the reopen comes from another channel.
-    assert "Say why" in await run(h, h.general, "reopen INC-1")
-    await h.driver.command(
-        "/incident", "reopen INC-1 errors are back for Acme", user_id=ALICE, channel_id=h.general
-    )
-    await h.double.wait_for(lambda: _posted(h, channel, "reopened INC-1: errors are back"))
+
+async def test_an_incidents_figures_count_its_customers_followed_up_and_satisfied(
+    fast: Harness,
+) -> None:
+    h = fast
+    channel = await reopened(h)
     stats = await run(h, channel, "stats")
     assert "Customers followed up" in stats and "2/2 (100%)" in stats
-    # Acme's answer is whichever of the two simultaneous clicks was recorded.
-    satisfied = "1/2 (50%)" if followed[0] == "Acme: satisfied" else "0/1 (0%)"
-    assert "Satisfied (of those who answered)" in stats and satisfied in stats
+    assert "Satisfied (of those who answered)" in stats and "1/2 (50%)" in stats
+
+
+async def test_a_reopen_after_the_close_is_on_the_timeline_after_resolve_and_close(
+    fast: Harness,
+) -> None:
+    h = fast
+    await reopened(h)
     incident = await h.store.by_number(TEAM, 1)
     assert incident.status == "investigating"
+    kinds = [e.kind for e in await h.store.timeline(incident.id)]
+    assert kinds[-1] == "reopened" and "closed" in kinds and "resolved" in kinds
+
+
+async def test_a_reopen_after_the_close_runs_the_update_reminder_again(fast: Harness) -> None:
+    h = fast
+    channel = await reopened(h)
+    incident = await h.store.by_number(TEAM, 1)
     again = await h.runtime.services.reminders.get(incident.id)
     assert again is not None and again.state == PENDING
     assert not h.double.channel(channel)["is_archived"]  # type: ignore[index]
-    kinds = [e.kind for e in await h.store.timeline(incident.id)]
-    assert kinds[-1] == "reopened" and "closed" in kinds and "resolved" in kinds
 
 
 async def test_an_overdue_follow_up_escalates_to_the_lead(fast: Harness) -> None:
@@ -214,7 +315,7 @@ async def test_an_overdue_follow_up_escalates_to_the_lead(fast: Harness) -> None
 
 
 def _value(row: dict[str, object], answer: str) -> str:
-    options = row["blocks"][0]["accessory"]["options"]  # type: ignore[index]
+    options = row_control(row)["options"]
     return next(o["value"] for o in options if o["value"].split(":")[1] == answer)
 
 

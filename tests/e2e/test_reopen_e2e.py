@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.sandbox.driver import ArchivedChannelError
 from handlers.parsing import REOPEN_USAGE
+from storage.models import utcnow
 from tests.support.customer_helpers import close_values, declare_with, opened_view
 from tests.support.harness import ALICE, TEAM, Harness, start_harness, stop_harness
 from tests.support.helpers import reply_text, said
@@ -59,6 +60,24 @@ async def test_a_closed_incident_is_reopened_from_another_channel_and_its_channe
         m for m in h.double.messages(channel) if "reopened INC-1: errors are back" in m["text"]
     ]
     assert len(notes) == 1
+
+
+async def test_after_a_reopen_the_next_customer_update_is_due_one_cadence_after_it(
+    archiving: Harness,
+) -> None:
+    h = archiving
+    channel = await closed_and_archived(h)
+    reopened = utcnow()
+    await reopen_from_general(h, "INC-1 errors are back")
+    await h.double.wait_for(
+        lambda: [m for m in h.double.messages(channel) if "reopened INC-1" in m["text"]]
+    )
+    incident = await h.store.by_number(TEAM, 1)
+    assert incident is not None and incident.next_update_due is not None
+    cadence = h.runtime.services.settings.cadence(incident.severity)
+    assert reopened + cadence <= incident.next_update_due <= utcnow() + cadence
+    reminder = await h.runtime.services.reminders.get(incident.id)
+    assert reminder is not None and reminder.due_at == incident.next_update_due
 
 
 async def test_reopen_by_number_without_a_reason_is_refused_with_the_usage(

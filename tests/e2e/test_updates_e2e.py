@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.incidents.reminders import reminder_metadata
 from bot.runtime.process import Runtime
 from storage.models import utcnow
+from tests.support.blockkit_readers import action_ids, composer_draft
 from tests.support.harness import (
     ALICE,
     BOB,
@@ -89,47 +90,80 @@ def text_input(view: dict[str, Any], text: str, anyway: bool = False) -> dict[st
     return values
 
 
-async def test_composer_posts_everywhere_and_resets_the_clock(fast: Harness) -> None:
-    h = fast
+async def post_clean_update(h: Harness) -> str:
+    """Declare a SEV3 incident and post a clean update through the composer as Maria."""
     channel = await declare(h, "SEV3")
     view = await open_composer(h, channel)
-    draft = view["blocks"][1]["element"]["initial_value"]
-    assert "We're sorry" in draft and "Next update by" in draft
-    before = utcnow()
     reply = await h.driver.submit_view(view["id"], text_input(view, CLEAN), user_id=MARIA)
     assert reply.status == 200 and not reply.text
     await h.double.wait_for(lambda: posts(h, channel, "Customer update #1"))
+    return channel
+
+
+async def test_the_composer_opens_with_a_draft_that_apologises_and_names_the_next_update(
+    fast: Harness,
+) -> None:
+    h = fast
+    draft = composer_draft(await open_composer(h, await declare(h, "SEV3")))
+    assert "We're sorry" in draft and "Next update by" in draft
+
+
+async def test_an_update_from_the_composer_reaches_the_customers_as_written(fast: Harness) -> None:
+    h = fast
+    await post_clean_update(h)
     to_customers = await h.double.wait_for(lambda: h.double.messages(h.customers))
     assert to_customers[0]["text"] == CLEAN
     assert "Checkout down" in json.dumps(to_customers[0]["blocks"])
+    incident = await h.store.by_number(TEAM, 1)
+    assert incident is not None
+    updates = await h.store.updates(incident.id)
+    assert [(u.author_id, u.text, u.posted_anyway) for u in updates] == [(MARIA, CLEAN, False)]
+
+
+async def test_an_update_from_the_composer_restarts_the_clock(fast: Harness) -> None:
+    h = fast
+    before = utcnow()
+    channel = await post_clean_update(h)
     incident = await h.store.by_number(TEAM, 1)
     assert incident is not None and incident.last_update_at is not None
     assert incident.last_update_at >= before
     assert incident.next_update_due == incident.last_update_at + timedelta(seconds=6)
     reminder = await h.runtime.services.reminders.get(incident.id)
     assert reminder is not None and reminder.due_at == incident.next_update_due
-    updates = await h.store.updates(incident.id)
-    assert [(u.author_id, u.text, u.posted_anyway) for u in updates] == [(MARIA, CLEAN, False)]
     await h.double.wait_for(
         lambda: "Next customer update due" in shown_text(header_message(h, channel)["blocks"])
     )
 
 
-async def test_tone_findings_show_in_the_modal_and_can_be_overridden(fast: Harness) -> None:
-    h = fast
+BLAME = "Our provider broke checkout. We regret any inconvenience."
+
+
+async def review_of_blame(h: Harness) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """Submit an update that fails the tone check; returns the channel, composer and review."""
     channel = await declare(h, "SEV3")
     view = await open_composer(h, channel)
-    blame = "Our provider broke checkout. We regret any inconvenience."
-    reply = await h.driver.submit_view(view["id"], text_input(view, blame), user_id=MARIA)
+    reply = await h.driver.submit_view(view["id"], text_input(view, BLAME), user_id=MARIA)
     assert reply.json["response_action"] == "update"
-    review = reply.json["view"]
+    return channel, view, reply.json["view"]
+
+
+async def test_tone_findings_are_shown_in_the_composer_instead_of_posting(fast: Harness) -> None:
+    h = fast
+    channel, _view, review = await review_of_blame(h)
     shown = json.dumps(review)
     for finding in ("Shifts the blame", "non-apology", "No time for the next update"):
         assert finding in shown
-    assert review["blocks"][1]["element"]["initial_value"] == blame
+    assert composer_draft(review) == BLAME
     assert posts(h, channel, "Customer update") == []
+
+
+async def test_an_update_with_tone_findings_is_posted_when_its_author_insists(
+    fast: Harness,
+) -> None:
+    h = fast
+    channel, view, review = await review_of_blame(h)
     reply = await h.driver.submit_view(
-        view["id"], text_input(review, blame, anyway=True), user_id=MARIA
+        view["id"], text_input(review, BLAME, anyway=True), user_id=MARIA
     )
     assert reply.status == 200 and not reply.text
     await h.double.wait_for(lambda: posts(h, channel, "posted despite the tone check"))
@@ -156,10 +190,7 @@ async def test_due_reminder_reaches_the_comms_owner_with_working_buttons(fast: H
     await h.driver.command("/incident", f"role comms <@{MARIA}>", user_id=ALICE, channel_id=channel)
     reminder = (await h.double.wait_for(lambda: reminders(h, channel), timeout=6))[0]
     assert f"<@{MARIA}>" in json.dumps(reminder["blocks"])
-    action_ids = [
-        e["action_id"] for b in reminder["blocks"] if b["type"] == "actions" for e in b["elements"]
-    ]
-    assert action_ids == [
+    assert action_ids(reminder) == [
         "reminder_write",
         "reminder_contacted",
         "reminder_snooze:15",
@@ -203,21 +234,37 @@ async def test_customers_contacted_resets_the_clock_once(fast: Harness) -> None:
     assert [u.kind for u in await h.store.updates(incident.id)] == ["contacted"]
 
 
-async def test_snooze_moves_the_reminder_and_works_once(fast: Harness) -> None:
-    h = fast
+async def snoozed(h: Harness) -> tuple[str, dict[str, Any]]:
+    """Wait for the first reminder and snooze it for 30 minutes; returns channel and reminder."""
     channel = await declare(h)
     reminder = (await h.double.wait_for(lambda: reminders(h, channel), timeout=6))[0]
     reply = await h.driver.click(reminder, "reminder_snooze:30", user_id=ALICE)
     assert "Snoozed" in await said(h, reply)
+    return channel, reminder
+
+
+async def test_a_snooze_moves_the_reminder_by_the_minutes_chosen(fast: Harness) -> None:
+    h = fast
+    await snoozed(h)
     incident = await h.store.by_number(TEAM, 1)
     assert incident is not None
     row = await h.runtime.services.reminders.get(incident.id)
     assert row is not None
     assert timedelta(minutes=29) < row.due_at - utcnow() <= timedelta(minutes=30)
-    again = await h.driver.click(reminder, "reminder_snooze:15", user_id=ALICE)
-    assert "already handled" in await said(h, again)
+
+
+async def test_a_snoozed_reminder_does_not_escalate_before_its_new_time(fast: Harness) -> None:
+    h = fast
+    channel, _reminder = await snoozed(h)
     await asyncio.sleep(2.5)
     assert len(reminders(h, channel)) == 1, "no escalation while snoozed"
+
+
+async def test_a_reminder_snoozed_once_cannot_be_snoozed_again(fast: Harness) -> None:
+    h = fast
+    _channel, reminder = await snoozed(h)
+    again = await h.driver.click(reminder, "reminder_snooze:15", user_id=ALICE)
+    assert "already handled" in await said(h, again)
 
 
 async def test_overdue_reminder_escalates_to_the_lead_and_dms_the_owner(fast: Harness) -> None:

@@ -21,6 +21,7 @@ from bot.runtime.process import Runtime
 from bot.sandbox.double.server import SlackDouble
 from bot.sandbox.driver import DriverReply, SlackDriver
 from storage.reminders import CANCELLED
+from tests.support.blockkit_readers import block_holding
 from tests.support.harness import ALICE, BOB, SIGNING_SECRET, TEAM, make_settings
 
 SECOND = "T0SECOND"
@@ -146,7 +147,7 @@ async def test_one_workspace_cannot_reach_the_others_incident(two: Two) -> None:
     )
     assert reply.status == 200
     assert "incident channel" in await told(two, reply)
-    picker = next(b for b in header["blocks"] if b.get("type") == "actions")  # type: ignore[union-attr]
+    picker = block_holding(header, "status_select")
     url = two.double.new_response_url("actions", channel_id=first, user_id=BOB, team_id=SECOND)
     forged = {
         "type": "block_actions",

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from bot.sandbox.double.blockkit import validate_blocks
+from tests.support.blockkit_readers import row_control
 from tests.support.harness import ALICE, Harness
 from tests.support.helpers import created_channel, team_joins
 
@@ -83,4 +84,4 @@ def opened_view(h: Harness, callback_id: str) -> dict[str, Any]:
 
 def row_action(message: dict[str, Any]) -> str:
     """The action id of the one row control left in a message cut by :func:`row_of`."""
-    return str(message["blocks"][0]["accessory"]["action_id"])
+    return str(row_control(message)["action_id"])

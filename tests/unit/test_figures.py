@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
+
 from bot.incidents.figures import incident_figures, window_figures
 from messages.report import TimelineLine, duration, share, timeline_lines
 from storage.models import AffectedCustomer, Closure, CustomerUpdate, Incident
@@ -101,14 +103,22 @@ def test_window_takes_medians_of_times_and_sums_of_counts() -> None:
     assert window_figures(90, []).median_first_update is None
 
 
-def test_readable_durations_and_shares() -> None:
+def test_durations_read_in_the_two_largest_units_that_matter() -> None:
     assert [duration(timedelta(seconds=s)) for s in (42, 600, 7500, 200000)] == [
         "42 s",
         "10 min",
         "2 h 05 min",
         "2 d 7 h",
     ]
-    assert duration(None) == "—" and share(1, 3) == "1/3 (33%)" and share(0, 0) == "—"
+
+
+def test_a_share_reads_as_a_fraction_with_its_percentage() -> None:
+    assert share(1, 3) == "1/3 (33%)"
+
+
+@pytest.mark.parametrize("missing", [duration(None), share(0, 0)])
+def test_a_figure_with_nothing_to_measure_is_a_dash(missing: str) -> None:
+    assert missing == "—"
 
 
 def test_bulk_customer_changes_fold_into_one_timeline_line() -> None:

@@ -83,36 +83,78 @@ def test_text_objects_are_never_empty() -> None:
     assert plain("🔥", emoji=False) == {"type": "plain_text", "text": "🔥", "emoji": False}
 
 
-def test_header_and_section_limits() -> None:
+def test_a_header_is_cut_to_150_characters() -> None:
     assert len(header("h" * 500)["text"]["text"]) == 150
-    block = section("s" * 5000, fields=["f" * 5000] * 12, block_id="b" * 300)
-    assert len(block["text"]["text"]) == 3000
+
+
+def long_section() -> dict[str, Any]:
+    return section("s" * 5000, fields=["f" * 5000] * 12, block_id="b" * 300)
+
+
+def test_a_section_text_is_cut_to_3000_characters() -> None:
+    assert len(round_trips(long_section())["text"]["text"]) == 3000
+
+
+def test_a_section_keeps_at_most_10_fields_of_2000_characters() -> None:
+    block = long_section()
     assert len(block["fields"]) == 10
     assert all(len(f["text"]) == 2000 for f in block["fields"])
-    assert len(block["block_id"]) == 255
-    round_trips(block)
+
+
+def test_a_block_id_is_cut_to_255_characters() -> None:
+    assert len(long_section()["block_id"]) == 255
+
+
+def test_a_section_of_fields_alone_has_no_text() -> None:
     fields_only = section(fields=["*Severity*\nSEV1"])
     assert "text" not in fields_only
     round_trips(fields_only)
+
+
+def test_an_empty_section_shows_a_space() -> None:
     assert section()["text"]["text"] == " "
 
 
-def test_interactive_element_limits() -> None:
-    element = button("b" * 100, "a" * 300, value="v" * 3000, style="weird")
-    assert len(element["text"]["text"]) == 75
-    assert len(element["action_id"]) == 255
-    assert len(element["value"]) == 2000
-    assert "style" not in element
+def long_button() -> dict[str, Any]:
+    return button("b" * 100, "a" * 300, value="v" * 3000, style="weird")
+
+
+def test_a_button_label_is_cut_to_75_characters() -> None:
+    assert len(long_button()["text"]["text"]) == 75
+
+
+def test_an_action_id_is_cut_to_255_characters() -> None:
+    assert len(long_button()["action_id"]) == 255
+
+
+def test_a_button_value_is_cut_to_2000_characters() -> None:
+    assert len(long_button()["value"]) == 2000
+
+
+def test_a_button_style_slack_does_not_know_is_dropped() -> None:
+    assert "style" not in long_button()
     assert button("Go", "go", style="danger")["style"] == "danger"
+
+
+def test_an_option_is_cut_to_75_characters_of_text_and_150_of_value() -> None:
     choice = option("o" * 100, "v" * 200)
     assert len(choice["text"]["text"]) == 75 and len(choice["value"]) == 150
+
+
+def test_a_user_picker_shows_its_current_holder_under_a_150_character_placeholder() -> None:
     picker = users_select("role_select:lead", "p" * 200, initial_user="U1")
     assert len(picker["placeholder"]["text"]) == 150 and picker["initial_user"] == "U1"
+    round_trips(actions("pickers", picker))
+
+
+def test_a_user_picker_with_nobody_chosen_has_no_initial_user() -> None:
     assert "initial_user" not in users_select("role_select:lead", "Lead")
+
+
+def test_a_row_of_controls_keeps_at_most_25_under_a_255_character_block_id() -> None:
     block = actions("x" * 300, *(button(str(i), f"b{i}") for i in range(30)))
     assert len(block["block_id"]) == 255 and len(block["elements"]) == 25
     round_trips(block)
-    round_trips(actions("pickers", picker))
 
 
 def test_static_select_keeps_only_a_valid_initial_option() -> None:
@@ -124,11 +166,16 @@ def test_static_select_keeps_only_a_valid_initial_option() -> None:
     round_trips(actions("selects", select, chosen))
 
 
-def test_context_and_divider() -> None:
+def test_a_context_keeps_at_most_10_texts() -> None:
     block = context(*(f"line {i}" for i in range(12)))
-    assert len(block["elements"]) == 10
+    assert len(round_trips(block)["elements"]) == 10
+
+
+def test_an_empty_context_shows_a_space() -> None:
     assert context()["elements"] == [{"type": "mrkdwn", "text": " "}]
-    round_trips(block)
+
+
+def test_a_divider_is_a_plain_divider() -> None:
     assert round_trips(divider()) == {"type": "divider"}
 
 

@@ -27,6 +27,17 @@ from messages.text import (
     severity_changed_text,
     status_changed_text,
 )
+from tests.support.blockkit_readers import (
+    action_ids,
+    action_rows,
+    context_texts,
+    header_fields,
+    header_title,
+    mrkdwn_texts,
+    section_texts,
+    view_input,
+)
+from tests.support.blockkit_readers import control as element
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 SNEAKY_TITLE = "<!channel> ping <@U1> & <https://evil.example|click>"
@@ -82,25 +93,6 @@ def walk(node: Any) -> Iterator[dict[str, Any]]:
             yield from walk(value)
 
 
-def mrkdwn_texts(node: Any) -> list[str]:
-    """Every mrkdwn text in some blocks: the only place Slack turns <...> into markup."""
-    return [d["text"] for d in walk(node) if d.get("type") == "mrkdwn"]
-
-
-def action_ids(blocks: Blocks) -> list[str]:
-    return [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
-
-
-def element(blocks: Blocks, action_id: str) -> dict[str, Any]:
-    return next(
-        e
-        for b in blocks
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if e["action_id"] == action_id
-    )
-
-
 def assert_within_limits(blocks: Blocks) -> None:
     assert len(blocks) <= 50
     assert validate_blocks(blocks) == []
@@ -150,27 +142,52 @@ def test_the_biggest_header_stays_within_limits() -> None:
     assert "&amp;&amp;" in shown and "&&" not in shown.replace("&amp;", "").replace("&lt;", "")
 
 
-def test_header_shows_roles_status_and_the_comms_fallback() -> None:
-    blocks = incident_header(card())
-    shown = json.dumps(blocks, ensure_ascii=False)
-    assert blocks[0] == {
-        "type": "header",
-        "text": {"type": "plain_text", "text": "🔥 INC-12 · Checkout fails", "emoji": True},
-    }
-    fields = [f["text"] for f in blocks[1]["fields"]]
+def test_the_header_is_titled_with_the_number_and_the_title() -> None:
+    assert header_title(incident_header(card())) == "🔥 INC-12 · Checkout fails"
+
+
+def test_the_header_shows_severity_status_and_lead_first() -> None:
+    fields = header_fields(incident_header(card()))
     assert fields[:3] == ["*Severity*\nSEV2", "*Status*\nInvestigating", "*Incident lead*\n<@U1>"]
+
+
+def test_an_unassigned_comms_role_says_it_falls_back_to_the_lead() -> None:
+    fields = header_fields(incident_header(card()))
     assert fields[3] == "*Customer comms*\n_unassigned — falls back to the lead_"
+
+
+def test_other_unassigned_roles_say_so() -> None:
+    fields = header_fields(incident_header(card()))
     assert "*Tech lead*\n_unassigned_" in fields and "*Scribe*\n_unassigned_" in fields
+
+
+def test_a_header_without_customers_or_description_says_none_are_listed() -> None:
+    shown = json.dumps(incident_header(card()), ensure_ascii=False)
     assert "none listed yet" in shown and "What is broken" not in shown
-    assert "Declared by <@U1> · <!date^" in shown
-    assert [b.get("block_id") for b in blocks if b["type"] == "actions"] == [
-        "incident:12:roles",
-        "incident:12:state",
-    ]
-    status = element(blocks, "status_select")
+
+
+def test_the_header_says_who_declared_it_and_when_in_local_time() -> None:
+    assert any(
+        t.startswith("Declared by <@U1> · <!date^") for t in context_texts(incident_header(card()))
+    )
+
+
+def test_the_header_has_a_row_of_role_pickers_and_a_row_of_state_menus() -> None:
+    assert action_rows(incident_header(card())) == ["incident:12:roles", "incident:12:state"]
+
+
+def test_the_status_menu_offers_the_active_statuses_with_the_current_one_chosen() -> None:
+    status = element(incident_header(card()), "status_select")
     assert [o["value"] for o in status["options"]] == ["investigating", "identified", "monitoring"]
     assert status["initial_option"]["value"] == "investigating"
+
+
+def test_the_severity_menu_shows_the_current_severity() -> None:
+    blocks = incident_header(card())
     assert element(blocks, "severity_select")["initial_option"]["value"] == "SEV2"
+
+
+def test_the_header_notification_text_names_number_severity_status_and_title() -> None:
     assert incident_header_text(card()) == "INC-12 · SEV2 · Investigating · Checkout fails"
 
 
@@ -183,18 +200,25 @@ def test_role_pickers_show_the_current_holders() -> None:
     assert all("initial_user" not in element(empty, f"role_select:{r}") for r in ROLE_ORDER)
 
 
-def test_resolved_and_closed_headers_offer_only_what_still_applies() -> None:
+def test_a_resolved_header_offers_the_checklist_and_the_final_update_beside_the_roles() -> None:
     resolved = incident_header(card(status="resolved", next_statuses=()))
     assert set(action_ids(resolved)) - {f"role_select:{r}" for r in ROLE_ORDER} == {
         "show_checklist",
         "post_final_update",
     }
+
+
+def test_a_closed_header_offers_only_the_role_pickers() -> None:
     closed = incident_header(card(status="closed", next_statuses=()))
-    assert [b.get("block_id") for b in closed if b["type"] == "actions"] == ["incident:12:roles"]
-    for blocks in (resolved, closed):
-        assert "status_select" not in action_ids(blocks)
-        assert "close_incident" not in action_ids(blocks)
-        assert_within_limits(blocks)
+    assert action_rows(closed) == ["incident:12:roles"]
+
+
+@pytest.mark.parametrize("status", ["resolved", "closed"])
+def test_a_finished_header_offers_no_status_menu_and_no_close(status: str) -> None:
+    blocks = incident_header(card(status=status, next_statuses=()))
+    assert "status_select" not in action_ids(blocks)
+    assert "close_incident" not in action_ids(blocks)
+    assert_within_limits(blocks)
 
 
 def test_a_severity_no_longer_configured_is_still_shown() -> None:
@@ -205,7 +229,8 @@ def test_a_severity_no_longer_configured_is_still_shown() -> None:
     assert_within_limits(blocks)
 
 
-def test_header_customer_picture() -> None:
+def customer_picture() -> list[str]:
+    """The header's texts for an incident with customer impact, customers and a description."""
     blocks = incident_header(
         card(
             customer_impact=True,
@@ -215,13 +240,27 @@ def test_header_customer_picture() -> None:
             description="Card auth times out",
         )
     )
-    texts = mrkdwn_texts(blocks)
-    assert "*Customer impact: Yes*\nPayments fail" in texts
-    assert "*Affected customers (2)*\nAcme, Globex" in texts
-    assert "*Next customer update due:* —" in texts
-    assert "*What is broken?*\nCard auth times out" in texts
-    no_impact = mrkdwn_texts(incident_header(card()))
-    assert "*Customer impact: No / not known yet*" in no_impact
+    return mrkdwn_texts(blocks)
+
+
+def test_the_header_shows_the_customer_impact_in_words() -> None:
+    assert "*Customer impact: Yes*\nPayments fail" in customer_picture()
+
+
+def test_the_header_counts_and_names_the_affected_customers() -> None:
+    assert "*Affected customers (2)*\nAcme, Globex" in customer_picture()
+
+
+def test_the_header_shows_a_dash_when_no_customer_update_is_due() -> None:
+    assert "*Next customer update due:* —" in customer_picture()
+
+
+def test_the_header_shows_what_is_broken() -> None:
+    assert "*What is broken?*\nCard auth times out" in customer_picture()
+
+
+def test_the_header_says_when_customer_impact_is_not_known() -> None:
+    assert "*Customer impact: No / not known yet*" in mrkdwn_texts(incident_header(card()))
 
 
 def test_user_text_cannot_mention_or_link() -> None:
@@ -304,7 +343,7 @@ def test_declare_modal_is_valid_and_uses_its_field_ids() -> None:
 
 def test_declare_modal_without_the_default_severity_has_no_initial_option() -> None:
     view = declare_modal(severities=("P1", "P2"), default_severity="SEV2")
-    severity = next(b for b in view["blocks"] if b["block_id"] == DeclareFields.SEVERITY_BLOCK)
+    severity = view_input(view, DeclareFields.SEVERITY_BLOCK)
     assert "initial_option" not in severity["element"]
     assert validate_view(view) == []
 
@@ -326,8 +365,8 @@ def test_long_lists_stay_within_a_message(title: str) -> None:
         line for b in blocks if b["type"] == "section" for line in b["text"]["text"].split("\n")
     ]
     assert lines[0].startswith("<#C0> *INC-0* · SEV2 · Investigating · ")
-    assert blocks[0]["text"]["text"] == "Open incidents (230)"
-    more = blocks[-1]["elements"][0]["text"]
+    assert header_title(blocks) == "Open incidents (230)"
+    more = context_texts(blocks)[-1]
     assert more == f"and {230 - len(lines)} more not shown here"
 
 
@@ -340,12 +379,12 @@ def test_list_says_how_many_more_the_caller_did_not_load() -> None:
 
 def test_empty_list_is_friendly() -> None:
     blocks = incident_list_blocks([], total=0)
-    assert len(blocks) == 1 and "No open incidents right now" in blocks[0]["text"]["text"]
+    assert len(blocks) == 1 and "No open incidents right now" in section_texts(blocks)[0]
 
 
 def test_help_names_every_subcommand_and_marks_channel_only_ones() -> None:
     blocks = help_blocks("/inc")
-    text = blocks[0]["text"]["text"]
+    text = section_texts(blocks)[0]
     for sub in SUBCOMMANDS:
         assert f"`/inc {sub}" in text, sub
     assert "`/inc` (no text)" in text
@@ -362,37 +401,65 @@ def test_help_names_every_subcommand_and_marks_channel_only_ones() -> None:
     }
     reopen = next(line for line in text.split("\n") if "reopen" in line)
     assert "`/inc reopen INC-<n> <reason>` from any channel" in reopen
-    assert "only inside an incident channel" in blocks[1]["elements"][0]["text"]
+    assert "only inside an incident channel" in context_texts(blocks)[0]
 
 
-def test_announcement_and_declared_reply() -> None:
+def test_the_announcement_names_title_severity_lead_channel_and_customer_impact() -> None:
     text = announcement_text(card(roles=dict(ALL_ROLES), customer_impact=True))
     assert text == (
         "INC-12 declared: Checkout fails — SEV2, lead <@U1>. Join <#C1>. Customers are affected."
     )
+
+
+def test_the_announcement_says_nothing_of_customers_when_none_are_affected() -> None:
     assert "affected" not in announcement_text(card())
+
+
+def test_the_announcement_shows_the_impact_text_escaped() -> None:
     blocks = announcement_blocks(card(customer_impact=True, impact_text="No <b>logins</b>"))
     assert "*Customer impact:* No &lt;b&gt;logins&lt;/b&gt;" in mrkdwn_texts(blocks)
+
+
+def test_the_declared_reply_links_the_channel_and_tells_the_reporter_they_lead() -> None:
     reply = declared_reply_text(card())
     assert reply.startswith("INC-12 is open in <#C1>. You are the lead")
+
+
+def test_the_declared_reply_links_no_channel_before_there_is_one() -> None:
     assert "<#" not in declared_reply_text(card(channel_id=None))
 
 
-def test_handover_names_both_holders() -> None:
+def test_a_handover_names_both_holders_and_who_handed_over() -> None:
     text = role_assigned_text("comms", "U2", "U1", previous="U3")
     assert text.startswith("Handover: Customer comms passes from <@U3> to <@U2> (by <@U1>).")
+
+
+def test_a_new_role_holder_is_told_what_the_role_does() -> None:
+    text = role_assigned_text("comms", "U2", "U1", previous="U3")
     assert "you own customer updates" in text
+
+
+def test_a_first_holder_is_named_with_who_gave_them_the_role() -> None:
     first = role_assigned_text("tech", "U2", "U1")
     assert first == "<@U1> made <@U2> Tech lead. <@U2>, you lead the investigation and the fix."
+
+
+def test_someone_taking_a_role_themselves_is_told_they_took_it() -> None:
     assert role_assigned_text("scribe", "U2", "U2") == (
         "<@U2> took the Scribe role: you keep the timeline and the notes."
     )
+
+
+def test_giving_a_role_to_its_holder_says_nothing_changed() -> None:
     assert "nothing changed" in role_assigned_text("lead", "U2", "U1", previous="U2")
 
 
-def test_status_and_severity_lines() -> None:
+def test_a_status_change_names_who_moved_it_from_what_to_what() -> None:
     assert status_changed_text("investigating", "identified", "U1") == (
         "<@U1> moved the status from *Investigating* to *Identified*."
     )
+
+
+def test_a_severity_change_names_who_changed_it_from_what_to_what() -> None:
     severity = severity_changed_text("SEV2", "SEV1", "U1")
     assert severity.startswith("<@U1> changed the severity from *SEV2* to *SEV1*")

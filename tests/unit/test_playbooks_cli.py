@@ -56,13 +56,21 @@ def test_a_clean_czech_playbook_passes(tmp_path: Path, capsys: pytest.CaptureFix
     assert (code, lines) == (0, ["amends: 1 playbook, 2 templates checked, all clean"])
 
 
-def test_a_resolved_update_needs_no_next_update_time_but_an_investigating_one_does(
+NO_NEXT_TIME = "Platby kartou znovu fungují. Omlouváme se za výpadek."
+
+
+def test_a_resolved_or_follow_up_template_needs_no_next_update_time(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    late = "Platby kartou znovu fungují. Omlouváme se za výpadek."
+    late = NO_NEXT_TIME
     write(tmp_path, "card.yaml", playbook(templates={"cs": {"resolved": late, "follow_up": late}}))
     assert check(capsys, str(tmp_path))[0] == 0
-    write(tmp_path, "card.yaml", playbook(templates={"cs": {"investigating": late}}))
+
+
+def test_an_investigating_template_without_a_next_update_time_fails_the_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(tmp_path, "card.yaml", playbook(templates={"cs": {"investigating": NO_NEXT_TIME}}))
     code, lines = check(capsys, str(tmp_path))
     assert code == 1
     assert lines[0] == (
