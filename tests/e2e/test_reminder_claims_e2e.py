@@ -207,7 +207,7 @@ async def test_a_claim_taken_over_before_it_posts_posts_nothing(long_lease: Harn
     await store.schedule(row.incident_id, TEAM, utcnow())
     await store.claim_due(utcnow(), "crashed-replica", timedelta(seconds=0.5), 10)
     h.double.slow_down("conversations.history", SLOW_SLACK)
-    await h.double.wait_for(lambda: h.double.calls_to("conversations.history"), timeout=5)
+    await h.double.wait_for(lambda: h.double.calls_to("conversations.history"), timeout=20)
     await run_out_the_lease(h.runtime.engine)
     [winner] = await store.claim_due(utcnow(), "other-replica", timedelta(minutes=1), 10)
     await asyncio.sleep(SLOW_SLACK + 0.5)
