@@ -12,16 +12,15 @@ from bot.incidents.errors import UserError
 from bot.runtime.services import Incident, Services
 from handlers.errors import guarded
 from handlers.replies import team_of, tell
+from messages import ids
 
-ROLE_SELECT = re.compile(r"^role_select:(?P<role>[a-z]+)$")
-STATE_SELECT = re.compile(r"^(severity_select|status_select)$")
-_BLOCK = re.compile(r"^incident:(?P<number>\d{1,9}):")
+STATE_SELECT = re.compile(rf"^({ids.SEVERITY_SELECT}|{ids.STATUS_SELECT})$")
 
 
 def register(app: AsyncApp, services: Services) -> None:
     incidents = services.incidents
 
-    @app.action(ROLE_SELECT)
+    @app.action(ids.ROLE_SELECT)
     @guarded
     async def role_picked(
         ack: AsyncAck,
@@ -32,7 +31,7 @@ def register(app: AsyncApp, services: Services) -> None:
     ) -> None:
         await ack()
         incident = await incident_of(services, client, body, action)
-        match = ROLE_SELECT.match(action["action_id"])
+        match = ids.ROLE_SELECT.match(action["action_id"])
         role = match.group("role") if match else ""
         user_id = action.get("selected_user")
         if not user_id:
@@ -53,7 +52,7 @@ def register(app: AsyncApp, services: Services) -> None:
         incident = await incident_of(services, client, body, action)
         change = (
             incidents.change_severity
-            if action["action_id"] == "severity_select"
+            if action["action_id"] == ids.SEVERITY_SELECT
             else incidents.change_status
         )
         note = await change(client, incident, selected_value(action), body["user"]["id"])
@@ -64,7 +63,7 @@ async def incident_of(
     services: Services, client: AsyncWebClient, body: dict[str, Any], action: dict[str, Any]
 ) -> Incident:
     """The incident a control belongs to, in the clicking user's workspace, for a participant."""
-    match = _BLOCK.match(str(action.get("block_id", "")))
+    match = ids.INCIDENT_BLOCK.match(str(action.get("block_id", "")))
     team_id = team_of(body)
     if not match or not team_id:
         raise UserError("That control does not belong to an incident I know.")

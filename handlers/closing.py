@@ -14,14 +14,15 @@ from bot.runtime.services import Services
 from handlers.actions import incident_of
 from handlers.errors import guarded
 from handlers.replies import team_of, view_metadata
-from messages.closing import CLOSE_CALLBACK_ID, CloseFields
+from messages import ids
+from messages.ids import CloseFields
 from storage.closures import NewClosure
 
 
 def register(app: AsyncApp, services: Services) -> None:
     closing = services.closing
 
-    @app.action("close_incident")
+    @app.action(ids.CLOSE_INCIDENT)
     @guarded
     async def close_clicked(
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
@@ -30,7 +31,7 @@ def register(app: AsyncApp, services: Services) -> None:
         incident = await incident_of(services, client, body, action)
         await closing.open_form(client, incident, body["user"]["id"], body["trigger_id"])
 
-    @app.action("post_final_update")
+    @app.action(ids.POST_FINAL_UPDATE)
     @guarded
     async def final_update_clicked(
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
@@ -39,7 +40,7 @@ def register(app: AsyncApp, services: Services) -> None:
         incident = await incident_of(services, client, body, action)
         await services.updates.open_composer(client, incident, body["trigger_id"], None, final=True)
 
-    @app.view(CLOSE_CALLBACK_ID)
+    @app.view(ids.CLOSE_CALLBACK_ID)
     @guarded
     async def close_submitted(
         ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -15,12 +14,9 @@ from handlers.actions import incident_of, selected_value
 from handlers.errors import guarded
 from handlers.parsing import number_part, value_parts
 from handlers.replies import team_of, view_metadata
+from messages import ids
 from messages.checklists import KINDS, ChecklistPage, checklist_blocks, checklist_text
-from messages.closing import CUSTOMERS_CALLBACK_ID
-
-PAGE_TURN = re.compile(r"^checklist_(prev|next)$")
-CONFIRM = re.compile(r"^contact_confirm:\d{1,18}$")
-ANSWER = re.compile(r"^follow_up_answer:\d{1,18}$")
+from messages.ids import CustomersFields
 
 
 async def show(respond: AsyncRespond, page: ChecklistPage, *, replace: bool) -> None:
@@ -41,7 +37,7 @@ async def show(respond: AsyncRespond, page: ChecklistPage, *, replace: bool) -> 
 def register(app: AsyncApp, services: Services) -> None:
     customers = services.customers
 
-    @app.action("show_checklist")
+    @app.action(ids.SHOW_CHECKLIST)
     @guarded
     async def show_checklist(
         ack: AsyncAck,
@@ -57,7 +53,7 @@ def register(app: AsyncApp, services: Services) -> None:
             kind = customers.default_kind(incident)
         await show(respond, await customers.page(incident, kind, 0), replace=False)
 
-    @app.action(PAGE_TURN)
+    @app.action(ids.CHECKLIST_PAGE_TURN)
     @guarded
     async def turn_page(
         ack: AsyncAck,
@@ -73,7 +69,7 @@ def register(app: AsyncApp, services: Services) -> None:
             raise UserError("That control is out of date.")
         await show(respond, await customers.page(incident, kind, number_part(page)), replace=True)
 
-    @app.action(CONFIRM)
+    @app.action(ids.CONTACT_CONFIRM)
     @guarded
     async def confirm_contact(
         ack: AsyncAck,
@@ -88,7 +84,7 @@ def register(app: AsyncApp, services: Services) -> None:
         result = await customers.confirm(client, incident, customer, page, body["user"]["id"])
         await show(respond, result, replace=True)
 
-    @app.action("contact_all")
+    @app.action(ids.CONTACT_ALL)
     @guarded
     async def confirm_all(
         ack: AsyncAck,
@@ -103,7 +99,7 @@ def register(app: AsyncApp, services: Services) -> None:
         result = await customers.confirm_all(client, incident, page, body["user"]["id"])
         await show(respond, result, replace=True)
 
-    @app.action(ANSWER)
+    @app.action(ids.FOLLOW_UP_ANSWER)
     @guarded
     async def follow_up_answer(
         ack: AsyncAck,
@@ -125,13 +121,14 @@ def register(app: AsyncApp, services: Services) -> None:
         )
         await show(respond, result, replace=True)
 
-    @app.view(CUSTOMERS_CALLBACK_ID)
+    @app.view(ids.CUSTOMERS_CALLBACK_ID)
     @guarded
     async def customers_added(
         ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
         values = view["state"]["values"]
-        names = str((values.get("customers_names", {}).get("names") or {}).get("value") or "")
+        f = CustomersFields
+        names = str((values.get(f.NAMES_BLOCK, {}).get(f.NAMES_ACTION) or {}).get("value") or "")
         number = view_metadata(view).get("incident")
         if not isinstance(number, int):
             raise UserError("This form lost track of its incident; open it again.")
@@ -141,7 +138,7 @@ def register(app: AsyncApp, services: Services) -> None:
         try:
             checked = await customers.check_names(incident, names)
         except UserError as exc:
-            await ack(response_action="errors", errors={"customers_names": exc.message[:150]})
+            await ack(response_action="errors", errors={f.NAMES_BLOCK: exc.message[:150]})
             return
         await ack()
         note = await customers.add(client, incident, checked, body["user"]["id"])

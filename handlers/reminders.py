@@ -12,26 +12,25 @@ from bot.runtime.services import Incident, Services
 from handlers.actions import incident_of, tell_note
 from handlers.customers import show
 from handlers.errors import guarded
+from messages import ids
 from messages.checklists import CONTACT
-
-SNOOZE = re.compile(r"^reminder_snooze:(?P<minutes>15|30|60)$")
 
 
 def register(app: AsyncApp, services: Services) -> None:
     updates = services.updates
 
-    @app.action(re.compile(r"^(post_update|reminder_write)$"))
+    @app.action(re.compile(rf"^({ids.POST_UPDATE}|{ids.REMINDER_WRITE})$"))
     @guarded
     async def write_update(
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
     ) -> None:
         await ack()
         incident = await incident_of(services, client, body, action)
-        if action["action_id"] == "reminder_write":
+        if action["action_id"] == ids.REMINDER_WRITE:
             await updates.check_token(incident, str(action.get("value", "")), consume=False)
         await updates.open_composer(client, incident, body["trigger_id"], body.get("response_url"))
 
-    @app.action("reminder_contacted")
+    @app.action(ids.REMINDER_CONTACTED)
     # With a customer list the button opens the checklist; without one it records that the
     # customers were reached directly, as one touchpoint.
     @guarded
@@ -52,7 +51,7 @@ def register(app: AsyncApp, services: Services) -> None:
         note = await updates.customers_contacted(client, incident, body["user"]["id"])
         await tell_note(client, body, note)
 
-    @app.action(SNOOZE)
+    @app.action(ids.REMINDER_SNOOZE)
     @guarded
     async def snooze(
         ack: AsyncAck,
@@ -63,7 +62,7 @@ def register(app: AsyncApp, services: Services) -> None:
     ) -> None:
         await ack()
         incident = await used_reminder(services, client, body, action)
-        match = SNOOZE.match(action["action_id"])
+        match = ids.REMINDER_SNOOZE.match(action["action_id"])
         minutes = int(match.group("minutes")) if match else 15
         note = await updates.snooze(client, incident, body["user"]["id"], minutes)
         await tell_note(client, body, note)

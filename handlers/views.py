@@ -14,13 +14,13 @@ from bot.incidents.updates import RESOLVED, UPDATE, check_update_text
 from bot.runtime.services import Services
 from handlers.errors import guarded
 from handlers.replies import team_of, tell, view_metadata
-from messages.modals import DeclareFields
+from messages import ids
+from messages.ids import DeclareFields, UpdateFields
 from messages.text import declared_reply_text
-from messages.updates import UpdateFields
 
 
 def register(app: AsyncApp, services: Services) -> None:
-    @app.view("declare_incident")
+    @app.view(ids.DECLARE_CALLBACK_ID)
     @guarded
     async def declare_submitted(
         ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
@@ -39,7 +39,7 @@ def register(app: AsyncApp, services: Services) -> None:
 
 
 def register_composer(app: AsyncApp, services: Services) -> None:
-    @app.view("customer_update")
+    @app.view(ids.UPDATE_CALLBACK_ID)
     @guarded
     async def update_submitted(
         ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
@@ -111,7 +111,7 @@ def read_declare_form(
         title=title,
         severity=severity,
         description=text_value(values, f.DESCRIPTION_BLOCK, f.DESCRIPTION_ACTION),
-        customer_impact=option_value(values, f.IMPACT_BLOCK, f.IMPACT_ACTION) == "yes",
+        customer_impact=option_value(values, f.IMPACT_BLOCK, f.IMPACT_ACTION) == f.IMPACT_YES,
         impact_text=text_value(values, f.IMPACT_TEXT_BLOCK, f.IMPACT_TEXT_ACTION),
         customers=customers,
     ), {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from messages import ids
 from tests.support.harness import ALICE, BOB, GONE, MARIA, ROBOT, TEAM, Harness
 from tests.support.helpers import (
     created_channel,
@@ -77,7 +78,7 @@ async def test_roles_from_the_header_picker(harness: Harness) -> None:
     h = harness
     channel = await open_incident(h)
     header = header_message(h, channel)
-    reply = await h.driver.click(header, "role_select:tech", user_id=ALICE, selected_user=BOB)
+    reply = await h.driver.click(header, ids.role_select("tech"), user_id=ALICE, selected_user=BOB)
     assert reply.status == 200
     await wait_header(h, channel, f"<@{BOB}>")
     assert BOB in h.double.members(channel)
@@ -149,10 +150,10 @@ async def test_status_and_severity_from_the_header(harness: Harness) -> None:
     h = harness
     channel = await open_incident(h)
     header = header_message(h, channel)
-    await h.driver.click(header, "status_select", user_id=BOB, selected_option_value="monitoring")
+    await h.driver.click(header, ids.STATUS_SELECT, user_id=BOB, selected_option_value="monitoring")
     await wait_header(h, channel, "onitoring")
     header = header_message(h, channel)
-    await h.driver.click(header, "severity_select", user_id=BOB, selected_option_value="SEV1")
+    await h.driver.click(header, ids.SEVERITY_SELECT, user_id=BOB, selected_option_value="SEV1")
     await wait_header(h, channel, "SEV1")
     incident = await h.store.by_number(TEAM, 1)
     assert incident is not None
@@ -177,7 +178,9 @@ async def test_double_click_changes_state_once(harness: Harness) -> None:
     header = header_message(h, channel)
     await asyncio.gather(
         *(
-            h.driver.click(header, "status_select", user_id=BOB, selected_option_value="identified")
+            h.driver.click(
+                header, ids.STATUS_SELECT, user_id=BOB, selected_option_value="identified"
+            )
             for _ in range(3)
         )
     )

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from messages import ids
 from storage.models import Closure
 from storage.reminders import CANCELLED, FOLLOW_UP, PENDING
 from tests.support.customer_helpers import (
@@ -60,7 +61,7 @@ async def open_close_form(h: Harness, channel: str, user: str = ALICE) -> dict[s
     before = len(h.double.ok_calls_to("views.open"))
     await h.driver.command("/incident", "close", user_id=user, channel_id=channel)
     await h.double.wait_for(lambda: len(h.double.ok_calls_to("views.open")) > before)
-    return opened_view(h, "close_incident")
+    return opened_view(h, ids.CLOSE_CALLBACK_ID)
 
 
 def follow_up_checklist(h: Harness, channel: str) -> dict[str, object]:
@@ -111,7 +112,7 @@ async def test_resolve_stops_updates_follows_every_customer_up_and_closes(fast: 
     reply = await h.driver.submit_view(str(form["id"]), close_values(), user_id=ALICE)
     assert reply.json and reply.json["response_action"] == "update"
     final = reply.json["view"]
-    assert "closed gateway" in json.dumps(final) and final["callback_id"] == "customer_update"
+    assert "closed gateway" in json.dumps(final) and final["callback_id"] == ids.UPDATE_CALLBACK_ID
     await h.double.wait_for(lambda: _posted(h, channel, "Customer follow-up"))
     incident = await h.store.by_number(TEAM, 1)
     assert incident.status == "resolved"

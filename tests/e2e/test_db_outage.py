@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from handlers.errors import DATABASE_AWAY
+from messages import ids
 from storage.db import create_engine
 from storage.models import utcnow
 from tests.support.harness import (
@@ -185,7 +186,7 @@ async def test_requests_in_the_gap_are_told_to_try_again_and_work_after(
     assert DATABASE_AWAY in await said(h, command)
 
     click = await h.driver.click(
-        header, "status_select", user_id=BOB, selected_option_value="monitoring"
+        header, ids.STATUS_SELECT, user_id=BOB, selected_option_value="monitoring"
     )
     assert click.status == 200 and click.elapsed < ACK_DEADLINE, click
     assert DATABASE_AWAY in await said(h, click)

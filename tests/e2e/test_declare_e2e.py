@@ -6,6 +6,7 @@ import asyncio
 import re
 
 from bot.incidents.channel_names import VALID_CHANNEL_NAME
+from messages import ids
 from tests.support.harness import ALICE, BOB, Harness
 from tests.support.helpers import (
     block_text,
@@ -129,7 +130,7 @@ async def test_declare_modal_collects_the_whole_picture(harness: Harness) -> Non
     assert opened[0].response["ok"], opened[0].response
     view_id = opened[0].response["view"]["id"]
     view = h.double.views[view_id]
-    assert view["callback_id"] == "declare_incident"
+    assert view["callback_id"] == ids.DECLARE_CALLBACK_ID
     submit = await h.driver.submit_view(
         view_id,
         values=modal_values(

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.incidents.reminders import reminder_metadata
 from bot.runtime.process import Runtime
+from messages import ids
 from storage.models import utcnow
 from tests.support.harness import (
     ALICE,
@@ -160,14 +161,14 @@ async def test_due_reminder_reaches_the_comms_owner_with_working_buttons(fast: H
         e["action_id"] for b in reminder["blocks"] if b["type"] == "actions" for e in b["elements"]
     ]
     assert action_ids == [
-        "reminder_write",
-        "reminder_contacted",
-        "reminder_snooze:15",
-        "reminder_snooze:30",
-        "reminder_snooze:60",
+        ids.REMINDER_WRITE,
+        ids.REMINDER_CONTACTED,
+        ids.reminder_snooze(15),
+        ids.reminder_snooze(30),
+        ids.reminder_snooze(60),
     ]
     before = len(h.double.ok_calls_to("views.open"))
-    await h.driver.click(reminder, "reminder_write", user_id=MARIA)
+    await h.driver.click(reminder, ids.REMINDER_WRITE, user_id=MARIA)
     opened = await h.double.wait_for(lambda: h.double.ok_calls_to("views.open")[before:])
     view = h.double.views[opened[0].response["view"]["id"]]
     live_before = {m["ts"] for m in h.double.messages(channel) if "reminder_" in json.dumps(m)}
@@ -183,7 +184,7 @@ async def test_due_reminder_reaches_the_comms_owner_with_working_buttons(fast: H
 
     await h.double.wait_for(lambda: not still_live())
     assert posts(h, channel, "✓")
-    stale = await h.driver.click(reminder, "reminder_contacted", user_id=MARIA)
+    stale = await h.driver.click(reminder, ids.REMINDER_CONTACTED, user_id=MARIA)
     assert "already handled" in await said(h, stale)
 
 
@@ -192,8 +193,8 @@ async def test_customers_contacted_resets_the_clock_once(fast: Harness) -> None:
     channel = await declare(h)
     reminder = (await h.double.wait_for(lambda: reminders(h, channel), timeout=6))[0]
     first, second = await asyncio.gather(
-        h.driver.click(reminder, "reminder_contacted", user_id=ALICE),
-        h.driver.click(reminder, "reminder_contacted", user_id=BOB),
+        h.driver.click(reminder, ids.REMINDER_CONTACTED, user_id=ALICE),
+        h.driver.click(reminder, ids.REMINDER_CONTACTED, user_id=BOB),
     )
     answers = [await said(h, first), await said(h, second)]
     assert sum("Recorded" in a for a in answers) == 1, answers
@@ -207,14 +208,14 @@ async def test_snooze_moves_the_reminder_and_works_once(fast: Harness) -> None:
     h = fast
     channel = await declare(h)
     reminder = (await h.double.wait_for(lambda: reminders(h, channel), timeout=6))[0]
-    reply = await h.driver.click(reminder, "reminder_snooze:30", user_id=ALICE)
+    reply = await h.driver.click(reminder, ids.reminder_snooze(30), user_id=ALICE)
     assert "Snoozed" in await said(h, reply)
     incident = await h.store.by_number(TEAM, 1)
     assert incident is not None
     row = await h.runtime.services.reminders.get(incident.id)
     assert row is not None
     assert timedelta(minutes=29) < row.due_at - utcnow() <= timedelta(minutes=30)
-    again = await h.driver.click(reminder, "reminder_snooze:15", user_id=ALICE)
+    again = await h.driver.click(reminder, ids.reminder_snooze(15), user_id=ALICE)
     assert "already handled" in await said(h, again)
     await asyncio.sleep(2.5)
     assert len(reminders(h, channel)) == 1, "no escalation while snoozed"
@@ -277,7 +278,7 @@ async def test_buttons_on_a_resolved_incident_say_so(fast: Harness) -> None:
     incident = await h.store.by_number(TEAM, 1)
     assert incident is not None
     await h.store.change_field(incident.id, "status", incident.status, "resolved", ALICE)
-    reply = await h.driver.click(reminder, "reminder_snooze:15", user_id=ALICE)
+    reply = await h.driver.click(reminder, ids.reminder_snooze(15), user_id=ALICE)
     assert "resolved" in await said(h, reply)
     update = await h.driver.command("/incident", "update", user_id=ALICE, channel_id=channel)
     assert "resolved" in await said(h, update)

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from slack_sdk.models.blocks import Block
 
+from messages import ids
 from messages.blocks import (
     actions,
     button,
@@ -106,9 +107,9 @@ def test_interactive_element_limits() -> None:
     assert button("Go", "go", style="danger")["style"] == "danger"
     choice = option("o" * 100, "v" * 200)
     assert len(choice["text"]["text"]) == 75 and len(choice["value"]) == 150
-    picker = users_select("role_select:lead", "p" * 200, initial_user="U1")
+    picker = users_select(ids.role_select("lead"), "p" * 200, initial_user="U1")
     assert len(picker["placeholder"]["text"]) == 150 and picker["initial_user"] == "U1"
-    assert "initial_user" not in users_select("role_select:lead", "Lead")
+    assert "initial_user" not in users_select(ids.role_select("lead"), "Lead")
     block = actions("x" * 300, *(button(str(i), f"b{i}") for i in range(30)))
     assert len(block["block_id"]) == 255 and len(block["elements"]) == 25
     round_trips(block)

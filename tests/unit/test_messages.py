@@ -14,8 +14,10 @@ from slack_sdk.models.views import View
 
 from bot.sandbox.double.blockkit import validate_blocks, validate_view
 from handlers.parsing import SUBCOMMANDS
+from messages import ids
 from messages.header import channel_topic, incident_header, incident_header_text
-from messages.modals import DECLARE_CALLBACK_ID, DeclareFields, declare_modal, error_modal
+from messages.ids import DECLARE_CALLBACK_ID, DeclareFields
+from messages.modals import declare_modal, error_modal
 from messages.model import ROLE_ORDER, IncidentCard
 from messages.text import (
     announcement_blocks,
@@ -167,39 +169,39 @@ def test_header_shows_roles_status_and_the_comms_fallback() -> None:
         "incident:12:roles",
         "incident:12:state",
     ]
-    status = element(blocks, "status_select")
+    status = element(blocks, ids.STATUS_SELECT)
     assert [o["value"] for o in status["options"]] == ["investigating", "identified", "monitoring"]
     assert status["initial_option"]["value"] == "investigating"
-    assert element(blocks, "severity_select")["initial_option"]["value"] == "SEV2"
+    assert element(blocks, ids.SEVERITY_SELECT)["initial_option"]["value"] == "SEV2"
     assert incident_header_text(card()) == "INC-12 · SEV2 · Investigating · Checkout fails"
 
 
 def test_role_pickers_show_the_current_holders() -> None:
     blocks = incident_header(card(roles=dict(ALL_ROLES)))
     for role in ROLE_ORDER:
-        assert element(blocks, f"role_select:{role}")["initial_user"] == ALL_ROLES[role]
+        assert element(blocks, ids.role_select(role))["initial_user"] == ALL_ROLES[role]
     assert "falls back" not in json.dumps(blocks)
     empty = incident_header(card(roles={}))
-    assert all("initial_user" not in element(empty, f"role_select:{r}") for r in ROLE_ORDER)
+    assert all("initial_user" not in element(empty, ids.role_select(r)) for r in ROLE_ORDER)
 
 
 def test_resolved_and_closed_headers_offer_only_what_still_applies() -> None:
     resolved = incident_header(card(status="resolved", next_statuses=()))
-    assert set(action_ids(resolved)) - {f"role_select:{r}" for r in ROLE_ORDER} == {
-        "show_checklist",
-        "post_final_update",
+    assert set(action_ids(resolved)) - {ids.role_select(r) for r in ROLE_ORDER} == {
+        ids.SHOW_CHECKLIST,
+        ids.POST_FINAL_UPDATE,
     }
     closed = incident_header(card(status="closed", next_statuses=()))
     assert [b.get("block_id") for b in closed if b["type"] == "actions"] == ["incident:12:roles"]
     for blocks in (resolved, closed):
-        assert "status_select" not in action_ids(blocks)
-        assert "close_incident" not in action_ids(blocks)
+        assert ids.STATUS_SELECT not in action_ids(blocks)
+        assert ids.CLOSE_INCIDENT not in action_ids(blocks)
         assert_within_limits(blocks)
 
 
 def test_a_severity_no_longer_configured_is_still_shown() -> None:
     blocks = incident_header(card(severity="SEV0", severities=("SEV1", "SEV2")))
-    select = element(blocks, "severity_select")
+    select = element(blocks, ids.SEVERITY_SELECT)
     assert [o["value"] for o in select["options"]] == ["SEV0", "SEV1", "SEV2"]
     assert select["initial_option"]["value"] == "SEV0"
     assert_within_limits(blocks)
