@@ -1,29 +1,11 @@
-"""Parsing ``/incident`` text: subcommands, closest matches, user mentions."""
+"""Parsing ``/incident`` arguments and control values: user mentions, incident numbers."""
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 
 from bot.incidents.errors import UserError
-
-SUBCOMMANDS: tuple[str, ...] = (
-    "declare",
-    "role",
-    "status",
-    "severity",
-    "update",
-    "pause",
-    "resume",
-    "list",
-    "customers",
-    "close",
-    "reopen",
-    "report",
-    "stats",
-    "help",
-)
 
 # Slack escapes picked users as <@U123|name> (or <@U123>) when "Escape channels, users,
 # and links" is on for the command, as the manifest sets it.
@@ -41,25 +23,6 @@ class Command:
     name: str
     args: list[str]
     rest: str
-
-
-def parse_command(text: str) -> Command:
-    """Split ``text`` into a known subcommand and its arguments."""
-    text = (text or "").strip()
-    if not text:
-        return Command(name="", args=[], rest="")
-    word, _, rest = text.partition(" ")
-    name = word.lower()
-    if name not in SUBCOMMANDS:
-        raise UserError(unknown_subcommand(word))
-    return Command(name=name, args=rest.split(), rest=rest.strip())
-
-
-def unknown_subcommand(word: str) -> str:
-    close = difflib.get_close_matches(word.lower(), SUBCOMMANDS, n=2, cutoff=0.5)
-    options = " or ".join(f"`/incident {name}`" for name in close)
-    hint = f" Did you mean {options}?" if close else ""
-    return f"I don't know `/incident {word[:40]}`.{hint} Type `/incident help` for the list."
 
 
 def parse_user(token: str) -> str:
