@@ -12,7 +12,7 @@ from bot.incidents.errors import UserError
 from bot.runtime.services import Incident, Services
 from handlers.errors import guarded
 from handlers.replies import team_of, tell
-from messages import ids
+from messages import ids, refusals
 
 STATE_SELECT = re.compile(rf"^({ids.SEVERITY_SELECT}|{ids.STATUS_SELECT})$")
 
@@ -35,7 +35,7 @@ def register(app: AsyncApp, services: Services) -> None:
         role = match.group("role") if match else ""
         user_id = action.get("selected_user")
         if not user_id:
-            raise UserError("Pick a person for the role; clearing a role is not supported.")
+            raise UserError(refusals.role_needs_a_person())
         note = await incidents.assign_role(client, incident, role, user_id, body["user"]["id"])
         await tell_note(client, body, note)
 
@@ -66,7 +66,7 @@ async def incident_of(
     match = ids.INCIDENT_BLOCK.match(str(action.get("block_id", "")))
     team_id = team_of(body)
     if not match or not team_id:
-        raise UserError("That control does not belong to an incident I know.")
+        raise UserError(refusals.not_an_incident_control())
     number = int(match.group("number"))
     return await services.incidents.by_number(client, str(team_id), number, actor_of(body))
 
@@ -80,7 +80,7 @@ def selected_value(action: dict[str, Any]) -> str:
     option = action.get("selected_option") or {}
     value = option.get("value")
     if not value:
-        raise UserError("Nothing was selected.")
+        raise UserError(refusals.nothing_selected())
     return str(value)
 
 

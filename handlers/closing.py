@@ -14,7 +14,7 @@ from bot.runtime.services import Services
 from handlers.actions import incident_of
 from handlers.errors import guarded
 from handlers.replies import team_of, view_metadata
-from messages import ids
+from messages import ids, refusals
 from messages.ids import CloseFields
 from storage.closures import NewClosure
 
@@ -47,7 +47,7 @@ def register(app: AsyncApp, services: Services) -> None:
     ) -> None:
         number = view_metadata(view).get("incident")
         if not isinstance(number, int):
-            raise UserError("This form lost track of its incident; open it again.")
+            raise UserError(refusals.form_lost_its_incident())
         incident = await services.incidents.by_number(
             client, team_of(body), number, body["user"]["id"]
         )
@@ -83,11 +83,11 @@ def read_close_form(values: dict[str, Any]) -> NewClosure:
 
     owner = str(element(f.OWNER).get("selected_user") or "")
     if not owner:
-        raise UserError("Pick who follows up with the customers.", FOLLOW_UP_OWNER)
+        raise UserError(refusals.follow_up_owner_missing(), FOLLOW_UP_OWNER)
     try:
         due = date.fromisoformat(str(element(f.DUE).get("selected_date") or ""))
     except ValueError:
-        raise UserError("Pick the follow-up due date.", FOLLOW_UP_DUE) from None
+        raise UserError(refusals.follow_up_due_missing(), FOLLOW_UP_DUE) from None
     return NewClosure(
         root_cause=text(f.ROOT_CAUSE),
         resolution=text(f.RESOLUTION),

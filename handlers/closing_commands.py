@@ -10,6 +10,7 @@ from bot.slack.header import incident_card
 from handlers.customers import customers_form_metadata, show
 from handlers.invocation import Call
 from handlers.parsing import parse_reopen
+from messages import refusals
 from messages.closing import add_customers_modal
 from messages.report import figure_lines, figures_blocks, window_blocks
 
@@ -81,7 +82,7 @@ async def stats(call: Call) -> None:
     else:
         days = WINDOW_DAYS.get(window or "30d")
         if days is None:
-            raise UserError("Usage: `/incident stats [30d|90d]`")
+            raise UserError(refusals.usage(f"{refusals.COMMAND} stats [{'|'.join(WINDOW_DAYS)}]"))
         blocks = window_blocks(await services.reports.window(call.team_id, days))
         text = f"Recovery figures, last {days} days"
     await call.respond(text=text, blocks=blocks, response_type="ephemeral")

@@ -14,6 +14,7 @@ from bot.runtime.services import Incident
 from bot.slack.calls import open_view
 from handlers.invocation import Call
 from handlers.parsing import parse_user
+from messages.limits import TITLE_MAX
 from messages.modals import declare_modal
 from messages.text import declared_reply_text, incident_list_blocks
 
@@ -43,7 +44,7 @@ async def open_declare_form(call: Call) -> None:
 async def declare(call: Call) -> None:
     """``declare <title>``: the acknowledgement says it is under way; the link follows."""
     title = call.parsed.rest
-    await call.ack(text=f"Declaring “{title[:150]}”… the channel link follows in a moment.")
+    await call.ack(text=f"Declaring “{title[:TITLE_MAX]}”… the channel link follows in a moment.")
     services = call.services
     declared = await services.declare.declare(
         call.client,

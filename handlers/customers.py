@@ -14,7 +14,7 @@ from handlers.actions import incident_of, selected_value
 from handlers.errors import guarded
 from handlers.parsing import number_part, value_parts
 from handlers.replies import team_of, view_metadata
-from messages import ids
+from messages import ids, refusals
 from messages.checklists import KINDS, ChecklistPage, checklist_blocks, checklist_text
 from messages.ids import CustomersFields
 
@@ -28,10 +28,7 @@ async def show(respond: AsyncRespond, page: ChecklistPage, *, replace: bool) -> 
         replace_original=replace,
     )
     if answer.status_code != 200:
-        raise UserError(
-            "Slack would not show the checklist here (the message may be too old). "
-            "`/incident customers` in the incident channel shows it."
-        )
+        raise UserError(refusals.checklist_not_shown())
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -66,7 +63,7 @@ def register(app: AsyncApp, services: Services) -> None:
         incident = await incident_of(services, client, body, action)
         kind, page = value_parts(action.get("value"), 2)
         if kind not in KINDS:
-            raise UserError("That control is out of date.")
+            raise UserError(refusals.control_out_of_date())
         await show(respond, await customers.page(incident, kind, number_part(page)), replace=True)
 
     @app.action(ids.CONTACT_CONFIRM)
@@ -131,7 +128,7 @@ def register(app: AsyncApp, services: Services) -> None:
         names = str((values.get(f.NAMES_BLOCK, {}).get(f.NAMES_ACTION) or {}).get("value") or "")
         number = view_metadata(view).get("incident")
         if not isinstance(number, int):
-            raise UserError("This form lost track of its incident; open it again.")
+            raise UserError(refusals.form_lost_its_incident())
         incident = await services.incidents.by_number(
             client, team_of(body), number, body["user"]["id"]
         )

@@ -26,9 +26,10 @@ from handlers import closing_commands, commands
 from handlers.errors import guarded
 from handlers.invocation import Call
 from handlers.parsing import Command, expect_args, parse_reopen, parse_user
+from messages import refusals
 from messages.text import HelpLine, help_blocks
 
-COMMAND = "/incident"
+COMMAND = refusals.COMMAND
 
 Anywhere = Callable[[Call], Awaitable[None]]
 InChannel = Callable[[Call, Incident], Awaitable[None]]
@@ -63,7 +64,7 @@ class Subcommand:
 
 def _no_arguments(sub: Subcommand, parsed: Command, settings: Settings) -> None:
     if parsed.args:
-        raise UserError(f"Usage: `{sub.usage(settings)}` (it takes no arguments)")
+        raise UserError(refusals.takes_no_arguments(sub.usage(settings)))
 
 
 def _title(sub: Subcommand, parsed: Command, settings: Settings) -> None:
@@ -86,18 +87,12 @@ def _severity(sub: Subcommand, parsed: Command, settings: Settings) -> None:
     check_severity(severity, settings)
 
 
-CUSTOMERS_USAGE = (
-    "Usage: `/incident customers` (the checklist), `/incident customers add Acme, Globex` "
-    "or `/incident customers remove Acme`."
-)
-
-
 def _customers(sub: Subcommand, parsed: Command, settings: Settings) -> None:
     action = parsed.args[0].lower() if parsed.args else ""
     if action not in closing_commands.CUSTOMERS_ACTIONS:
-        raise UserError(CUSTOMERS_USAGE)
+        raise UserError(refusals.customers_usage())
     if action == "remove" and len(parsed.args) < 2:
-        raise UserError(CUSTOMERS_USAGE)
+        raise UserError(refusals.customers_usage())
 
 
 def _reopen(sub: Subcommand, parsed: Command, settings: Settings) -> None:
@@ -106,7 +101,7 @@ def _reopen(sub: Subcommand, parsed: Command, settings: Settings) -> None:
 
 def _window(sub: Subcommand, parsed: Command, settings: Settings) -> None:
     if parsed.rest.lower() not in ("", *closing_commands.WINDOW_DAYS):
-        raise UserError(f"Usage: `{sub.usage(settings)}`")
+        raise UserError(refusals.usage(sub.usage(settings)))
 
 
 def help_lines(settings: Settings) -> list[HelpLine]:
@@ -224,9 +219,7 @@ def parse_command(text: str) -> Command:
 
 def unknown_subcommand(word: str) -> str:
     close = difflib.get_close_matches(word.lower(), SUBCOMMANDS, n=2, cutoff=0.5)
-    options = " or ".join(f"`{COMMAND} {name}`" for name in close)
-    hint = f" Did you mean {options}?" if close else ""
-    return f"I don't know `{COMMAND} {word[:40]}`.{hint} Type `{COMMAND} help` for the list."
+    return refusals.unknown_subcommand(word, close)
 
 
 def register(app: AsyncApp, services: Services) -> None:

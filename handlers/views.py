@@ -14,7 +14,7 @@ from bot.incidents.updates import RESOLVED, UPDATE, check_update_text
 from bot.runtime.services import Services
 from handlers.errors import guarded
 from handlers.replies import team_of, tell, view_metadata
-from messages import ids
+from messages import ids, refusals
 from messages.ids import DeclareFields, UpdateFields
 from messages.text import declared_reply_text
 
@@ -61,7 +61,7 @@ def register_composer(app: AsyncApp, services: Services) -> None:
         kind = RESOLVED if metadata.get("kind") == RESOLVED else UPDATE
         team_id = team_of(body)
         if not isinstance(number, int):
-            raise UserError("This form lost track of its incident; open it again.")
+            raise UserError(refusals.form_lost_its_incident())
         incident = await services.incidents.by_number(
             client, str(team_id), number, body["user"]["id"]
         )

@@ -31,12 +31,12 @@ from messages.ids import (
     follow_up_answer,
     incident_block,
 )
+from messages.limits import CUSTOMER_NAME_MAX
 from messages.model import ANSWER_LABELS, CustomerRow, IncidentCard
 
 PAGE_SIZE = 40
 CONTACT, FOLLOW_UP = "contact", "follow_up"
 KINDS = (CONTACT, FOLLOW_UP)
-NAME_MAX = 200
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def _heading(page: ChecklistPage) -> str:
 
 
 def _row(page: ChecklistPage, row: CustomerRow) -> Block:
-    name = f"*{escape_within(row.name, NAME_MAX)}*"
+    name = f"*{escape_within(row.name, CUSTOMER_NAME_MAX)}*"
     block_id = incident_block(page.card.number, "customer", row.id)
     if page.kind == CONTACT:
         if row.state == "not_contacted" and page.editable:

@@ -25,6 +25,7 @@ from messages.ids import (
     CustomersFields,
     incident_block,
 )
+from messages.limits import TITLE_MAX
 from messages.modals import INPUT_MAX, METADATA_MAX, VIEW_TEXT_MAX, input_block, multiline_input
 from messages.model import IncidentCard
 
@@ -58,7 +59,7 @@ def close_modal(card: IncidentCard, owner: str | None, due: date, metadata: str)
         "close": plain("Cancel", VIEW_TEXT_MAX),
         "private_metadata": metadata[:METADATA_MAX],
         "blocks": [
-            context(f"{card.label} · {card.severity} · {escape_within(card.title, 150)}"),
+            context(f"{card.label} · {card.severity} · {escape_within(card.title, TITLE_MAX)}"),
             input_block(
                 f.ROOT_CAUSE,
                 "Root cause",
@@ -99,7 +100,7 @@ def add_customers_modal(card: IncidentCard, metadata: str) -> dict[str, Any]:
         "close": plain("Cancel", VIEW_TEXT_MAX),
         "private_metadata": metadata[:METADATA_MAX],
         "blocks": [
-            context(f"{card.label} · {escape_within(card.title, 150)}"),
+            context(f"{card.label} · {escape_within(card.title, TITLE_MAX)}"),
             input_block(
                 CustomersFields.NAMES_BLOCK,
                 "Customers to add",

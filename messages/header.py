@@ -29,11 +29,11 @@ from messages.ids import (
     incident_block,
     role_select,
 )
+from messages.limits import TITLE_MAX
 from messages.model import ROLE_LABELS, ROLE_ORDER, IncidentCard
 
 CUSTOMERS_SHOWN = 10
-CUSTOMER_NAME_MAX = 80
-TITLE_IN_TEXT_MAX = 150
+CUSTOMER_NAME_SHOWN = 80
 TOPIC_MAX = 250
 COMMS_FALLBACK = "_unassigned — falls back to the lead_"
 
@@ -59,7 +59,7 @@ def incident_header(card: IncidentCard) -> list[Block]:
 
 def incident_header_text(card: IncidentCard) -> str:
     """Fallback and notification text of the header message."""
-    title = escape_within(card.title, TITLE_IN_TEXT_MAX)
+    title = escape_within(card.title, TITLE_MAX)
     return f"{card.label} · {card.severity} · {_status(card.status)} · {title}"
 
 
@@ -102,7 +102,7 @@ def _customers(card: IncidentCard) -> str:
     names = card.affected_customers
     if not names:
         return "*Affected customers*\nnone listed yet"
-    shown = ", ".join(escape_within(name, CUSTOMER_NAME_MAX) for name in names[:CUSTOMERS_SHOWN])
+    shown = ", ".join(escape_within(name, CUSTOMER_NAME_SHOWN) for name in names[:CUSTOMERS_SHOWN])
     more = len(names) - CUSTOMERS_SHOWN
     extra = f" and {more} more" if more > 0 else ""
     return f"*Affected customers ({len(names)})*\n{shown}{extra}"

@@ -14,8 +14,8 @@ from messages.blocks import (
     truncate,
 )
 from messages.ids import DECLARE_CALLBACK_ID, DeclareFields
+from messages.limits import TITLE_MAX
 
-TITLE_MAX = 150
 VIEW_TEXT_MAX = 24
 METADATA_MAX = 3000
 LABEL_MAX = 2000

@@ -15,11 +15,11 @@ from messages.blocks import (
     mention,
     section,
 )
+from messages.limits import TITLE_MAX
 from messages.model import ROLE_LABELS, IncidentCard
 
 LIST_BLOCKS_MAX = 45
 LIST_TITLE_MAX = 100
-TITLE_IN_TEXT_MAX = 150
 IMPACT_IN_ANNOUNCEMENT_MAX = 500
 ROLE_DUTIES: dict[str, str] = {
     "lead": "you run the incident and make the calls",
@@ -102,7 +102,7 @@ def _list_line(card: IncidentCard) -> str:
 
 def announcement_text(card: IncidentCard) -> str:
     """The broadcast line, also the notification text of the announcement."""
-    title = escape_within(card.title, TITLE_IN_TEXT_MAX)
+    title = escape_within(card.title, TITLE_MAX)
     impact = " Customers are affected." if card.customer_impact else ""
     return (
         f"{card.label} declared: {title} — {card.severity}, lead "

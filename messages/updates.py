@@ -26,6 +26,7 @@ from messages.ids import (
     incident_block,
     reminder_snooze,
 )
+from messages.limits import TITLE_MAX
 from messages.model import IncidentCard
 from messages.tone import Finding
 
@@ -53,10 +54,9 @@ def composer_modal(
     findings: Sequence[Finding] = (),
 ) -> dict[str, Any]:
     f = UpdateFields
+    title = escape(truncate(card.title, TITLE_MAX))
     blocks: list[Block] = [
-        context(
-            f"{card.label} · {card.severity} · {card.status} · {escape(truncate(card.title, 150))}"
-        ),
+        context(f"{card.label} · {card.severity} · {card.status} · {title}"),
         {
             "type": "input",
             "block_id": f.TEXT_BLOCK,
@@ -125,7 +125,7 @@ def posted_update_blocks(
 
 def customer_facing_blocks(card: IncidentCard, text: str) -> list[Block]:
     """What customers see: the update and the incident title, nothing internal."""
-    return [section(f"*Update: {escape(truncate(card.title, 150))}*"), section(escape(text))]
+    return [section(f"*Update: {escape(truncate(card.title, TITLE_MAX))}*"), section(escape(text))]
 
 
 def _quote(text: str) -> str:

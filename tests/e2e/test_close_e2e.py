@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from messages import ids
+from messages import ids, refusals
 from storage.models import Closure
 from storage.reminders import CANCELLED, FOLLOW_UP, PENDING
 from tests.support.customer_helpers import (
@@ -87,14 +87,19 @@ async def test_only_lead_comms_or_admin_may_close_and_the_form_checks_its_fields
     h = fast
     channel = await declare_with(h, "Acme")
     refused = await run(h, channel, "close", user=BOB)
-    assert "Only the incident lead or the comms owner (<@UALICE>)" in refused
-    assert "Usage: `/incident close`" in await run(h, channel, "close now")
+    assert refusals.who_may_close(1, f"<@{ALICE}>") in refused
+    assert refusals.takes_no_arguments("/incident close") in await run(h, channel, "close now")
     form = await open_close_form(h, channel, user=MARIA)
     assert "Root cause" in json.dumps(form)
+    yesterday = date.today() - timedelta(days=1)
     cases = [
-        (close_values(root_cause="   "), "close_root_cause", "Write the root cause"),
-        (close_values(due=date.today() - timedelta(days=1)), "close_follow_up_due", "in the past"),
-        (close_values(owner=ROBOT), "close_follow_up_owner", "is a bot"),
+        (close_values(root_cause="   "), "close_root_cause", refusals.root_cause_missing()),
+        (
+            close_values(due=yesterday),
+            "close_follow_up_due",
+            refusals.follow_up_due_past(yesterday),
+        ),
+        (close_values(owner=ROBOT), "close_follow_up_owner", refusals.user_is_a_bot(ROBOT)),
     ]
     for values, block, message in cases:
         reply = await h.driver.submit_view(str(form["id"]), values, user_id=MARIA)
@@ -102,7 +107,7 @@ async def test_only_lead_comms_or_admin_may_close_and_the_form_checks_its_fields
         assert message in reply.json["errors"][block]
     incident = await h.store.by_number(TEAM, 1)
     assert incident.status == "investigating" and incident.closure is None
-    assert "not resolved yet" in await run(h, channel, "report")
+    assert refusals.report_needs_resolve(1) in await run(h, channel, "report")
 
 
 async def test_resolve_stops_updates_follows_every_customer_up_and_closes(fast: Harness) -> None:
@@ -118,7 +123,7 @@ async def test_resolve_stops_updates_follows_every_customer_up_and_closes(fast: 
     assert incident.status == "resolved"
     reminder = await h.runtime.services.reminders.get(incident.id)
     assert reminder is not None and reminder.state == CANCELLED
-    assert "already resolved" in await run(h, channel, "close")
+    assert refusals.already_resolved(1) in await run(h, channel, "close")
 
     posted = await h.driver.submit_view(str(form["id"]), {}, user_id=ALICE)
     assert posted.status == 200 and not posted.text
@@ -171,7 +176,7 @@ async def test_resolve_stops_updates_follows_every_customer_up_and_closes(fast: 
 
     window = await run(h, h.general, "stats 90d")
     assert "last 90 days" in window and "Incidents declared" in window
-    assert "Usage: `/incident stats [30d|90d]`" in await run(h, h.general, "stats 7d")
+    assert refusals.usage("/incident stats [30d|90d]") in await run(h, h.general, "stats 7d")
 
     # The archived channel has no message box: the reopen comes from another channel.
     assert "Say why" in await run(h, h.general, "reopen INC-1")

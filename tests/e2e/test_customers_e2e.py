@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from messages import ids
+from messages import ids, refusals
 from storage.models import CONTACTED
 from tests.support.customer_helpers import (
     assert_within_limits,
@@ -41,12 +41,12 @@ async def test_customers_are_added_listed_and_removed_with_clear_answers(harness
     said_add = await customers_cmd(h, channel, "add Acme, Globex Corp\nacme; Initech")
     assert "Added 3 affected customer(s): Acme, Globex Corp, Initech." in said_add
     assert "Already listed: ACME." in await customers_cmd(h, channel, "add ACME")
-    assert "Name at least one customer" in await customers_cmd(h, channel, "add , ;")
+    assert refusals.name_a_customer() in await customers_cmd(h, channel, "add , ;")
     assert "Did you mean “Acme”?" in await customers_cmd(h, channel, "remove Acmee")
     assert "Removed Initech" in await customers_cmd(h, channel, "remove initech")
-    assert "Usage: `/incident customers`" in await customers_cmd(h, channel, "frobnicate")
+    assert refusals.customers_usage() in await customers_cmd(h, channel, "frobnicate")
     too_long = await customers_cmd(h, channel, "add " + "x" * 250)
-    assert "keep each name under 200 characters" in too_long
+    assert refusals.customer_name_too_long("x" * 250, 200) in too_long
     incident = await h.store.by_number(TEAM, 1)
     assert [c.name for c in incident.customers] == ["Acme", "Globex Corp"]
     kinds = [e.kind for e in await h.store.timeline(incident.id)]
@@ -55,7 +55,7 @@ async def test_customers_are_added_listed_and_removed_with_clear_answers(harness
         lambda: "Affected customers (2)" in json.dumps(header_message(h, channel)["blocks"])
     )
     outside = await customers_cmd(h, h.general, "")
-    assert "works inside an incident channel" in outside
+    assert refusals.not_an_incident_channel("customers") in outside
 
 
 async def test_confirming_a_contact_edits_the_checklist_and_counts_once(harness: Harness) -> None:
@@ -175,7 +175,7 @@ async def test_customers_add_without_names_opens_a_form(harness: Harness) -> Non
     empty = await h.driver.submit_view(
         form["id"], {f.NAMES_BLOCK: {f.NAMES_ACTION: " , "}}, user_id=ALICE
     )
-    assert empty.json and "Name at least one customer" in empty.json["errors"][f.NAMES_BLOCK]
+    assert empty.json and empty.json["errors"][f.NAMES_BLOCK] == refusals.name_a_customer()
     done = await h.driver.submit_view(
         form["id"], {f.NAMES_BLOCK: {f.NAMES_ACTION: "Acme\nGlobex"}}, user_id=ALICE
     )

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from messages import ids
+from messages import ids, refusals
 from tests.support.harness import ALICE, BOB, MARIA, TEAM, Harness, start_harness, stop_harness
 from tests.support.helpers import created_channel, eventually, header_message, said
 
@@ -80,7 +80,7 @@ async def test_only_lead_comms_or_admin_hand_over_the_lead(with_admin: Harness) 
         assert reply.status == 200
 
     refused = await run(f"role lead <@{BOB}>", BOB)
-    assert "Only the incident lead or the comms owner" in refused and f"<@{ALICE}>" in refused
+    assert refusals.who_may_hand_over_the_lead(1, f"<@{ALICE}>") in refused
     await send(f"role tech <@{BOB}>", BOB)
     await eventually(lambda: holds(h, "tech", BOB))
     assert await holds(h, "lead", ALICE)

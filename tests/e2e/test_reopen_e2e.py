@@ -9,8 +9,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.sandbox.driver import ArchivedChannelError
-from handlers.parsing import REOPEN_USAGE
-from messages import ids
+from messages import ids, refusals
 from tests.support.customer_helpers import close_values, declare_with, opened_view
 from tests.support.harness import ALICE, TEAM, Harness, start_harness, stop_harness
 from tests.support.helpers import reply_text, said
@@ -68,7 +67,7 @@ async def test_reopen_by_number_without_a_reason_is_refused_with_the_usage(
     h = archiving
     await closed_and_archived(h)
     reply = await h.driver.command("/incident", "reopen INC-1", user_id=ALICE, channel_id=h.general)
-    assert REOPEN_USAGE in reply_text(reply)
+    assert refusals.reopen_usage() in reply_text(reply)
     incident = await h.store.by_number(TEAM, 1)
     assert incident is not None and incident.status == "closed"
 
@@ -76,14 +75,14 @@ async def test_reopen_by_number_without_a_reason_is_refused_with_the_usage(
 async def test_reopen_of_an_unknown_incident_number_says_there_is_none(archiving: Harness) -> None:
     h = archiving
     await closed_and_archived(h)
-    assert "There is no incident INC-9" in await reopen_from_general(h, "INC-9 errors are back")
+    assert refusals.no_such_incident(9) in await reopen_from_general(h, "INC-9 errors are back")
 
 
 async def test_someone_not_taking_part_cannot_reopen_by_number(archiving: Harness) -> None:
     h = archiving
     channel = await closed_and_archived(h)
     answer = await reopen_from_general(h, "inc-1 errors are back", user=STRANGER)
-    assert "Only people taking part in INC-1" in answer
+    assert refusals.not_a_participant(1, channel) in answer
     assert h.double.channel(channel)["is_archived"]  # type: ignore[index]
     incident = await h.store.by_number(TEAM, 1)
     assert incident is not None and incident.status == "closed"

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.incidents.reminders import reminder_metadata
 from bot.runtime.process import Runtime
-from messages import ids
+from messages import ids, refusals
 from storage.models import utcnow
 from tests.support.harness import (
     ALICE,
@@ -144,7 +144,10 @@ async def test_empty_and_overlong_updates_are_refused_in_the_modal(fast: Harness
     h = fast
     channel = await declare(h, "SEV3")
     view = await open_composer(h, channel)
-    for text, expected in (("   ", "Write the update first"), ("x" * 2950, "under 2900")):
+    for text, expected in (
+        ("   ", refusals.update_empty()),
+        ("x" * 2950, refusals.update_too_long(2900, 2950)),
+    ):
         reply = await h.driver.submit_view(view["id"], text_input(view, text), user_id=MARIA)
         assert reply.json["response_action"] == "errors"
         assert expected in reply.json["errors"]["update_text"]
@@ -250,7 +253,7 @@ async def test_paused_incidents_get_no_reminders_until_resumed(fast: Harness) ->
     await h.driver.command("/incident", "pause", user_id=ALICE, channel_id=channel)
     await h.double.wait_for(lambda: posts(h, channel, "paused customer-update reminders"))
     again = await h.driver.command("/incident", "pause", user_id=ALICE, channel_id=channel)
-    assert "already paused" in await said(h, again)
+    assert refusals.reminders_already(1, "paused") in await said(h, again)
     await asyncio.sleep(3)
     assert reminders(h, channel) == []
     await h.driver.command("/incident", "resume", user_id=ALICE, channel_id=channel)
