@@ -23,7 +23,7 @@ from bot.incidents.policy import ACTIVE_STATUSES, ROLES
 from bot.runtime.services import Incident, Services
 from bot.settings import Settings
 from handlers import closing_commands, commands
-from handlers.errors import guarded
+from handlers.errors import Listener, guarded
 from handlers.invocation import Call
 from handlers.parsing import Command, expect_args, parse_reopen, parse_user
 from messages import refusals
@@ -223,8 +223,12 @@ def unknown_subcommand(word: str) -> str:
 
 
 def register(app: AsyncApp, services: Services) -> None:
-    @app.command(COMMAND)
-    @guarded
+    app.command(COMMAND)(command_listener(services))
+
+
+def command_listener(services: Services) -> Listener:
+    """Parse and check before acknowledging, so a refusal is the acknowledgement itself."""
+
     async def incident_command(
         ack: AsyncAck,
         body: dict[str, Any],
@@ -241,6 +245,8 @@ def register(app: AsyncApp, services: Services) -> None:
             await ack(text=exc.message)
             return
         await run(sub, Call(services, parsed, command, ack, client, respond))
+
+    return guarded(incident_command)
 
 
 async def run(sub: Subcommand, call: Call) -> None:
