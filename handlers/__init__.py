@@ -8,11 +8,11 @@ from bot.runtime.services import Services
 from handlers import (
     actions,
     closing,
-    commands,
     customers,
     events,
     middleware,
     reminders,
+    subcommands,
     views,
 )
 from handlers.errors import handle_error
@@ -20,7 +20,7 @@ from handlers.errors import handle_error
 
 def register(app: AsyncApp, services: Services) -> None:
     middleware.register(app, services)
-    commands.register(app, services)
+    subcommands.register(app, services)
     actions.register(app, services)
     reminders.register(app, services)
     views.register(app, services)

@@ -2,91 +2,40 @@
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
+from slack_bolt.async_app import AsyncApp
 
 from bot.incidents.errors import UserError
-from bot.runtime.services import Incident, Services
-from handlers.errors import guarded
-from handlers.replies import team_of, tell
-
-ROLE_SELECT = re.compile(r"^role_select:(?P<role>[a-z]+)$")
-STATE_SELECT = re.compile(r"^(severity_select|status_select)$")
-_BLOCK = re.compile(r"^incident:(?P<number>\d{1,9}):")
+from bot.runtime.services import Services
+from handlers.controls import Click, on_incident, selected_value
+from messages import ids, refusals
 
 
 def register(app: AsyncApp, services: Services) -> None:
-    incidents = services.incidents
-
-    @app.action(ROLE_SELECT)
-    @guarded
-    async def role_picked(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: AsyncWebClient,
-        respond: AsyncRespond,
-    ) -> None:
-        await ack()
-        incident = await incident_of(services, client, body, action)
-        match = ROLE_SELECT.match(action["action_id"])
-        role = match.group("role") if match else ""
-        user_id = action.get("selected_user")
-        if not user_id:
-            raise UserError("Pick a person for the role; clearing a role is not supported.")
-        note = await incidents.assign_role(client, incident, role, user_id, body["user"]["id"])
-        await tell_note(client, body, note)
-
-    @app.action(STATE_SELECT)
-    @guarded
-    async def state_picked(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: AsyncWebClient,
-        respond: AsyncRespond,
-    ) -> None:
-        await ack()
-        incident = await incident_of(services, client, body, action)
-        change = (
-            incidents.change_severity
-            if action["action_id"] == "severity_select"
-            else incidents.change_status
-        )
-        note = await change(client, incident, selected_value(action), body["user"]["id"])
-        await tell_note(client, body, note)
+    app.action(ids.ROLE_SELECT)(on_incident(services, role_picked))
+    app.action(ids.SEVERITY_SELECT)(on_incident(services, severity_picked))
+    app.action(ids.STATUS_SELECT)(on_incident(services, status_picked))
 
 
-async def incident_of(
-    services: Services, client: AsyncWebClient, body: dict[str, Any], action: dict[str, Any]
-) -> Incident:
-    """The incident a control belongs to, in the clicking user's workspace, for a participant."""
-    match = _BLOCK.match(str(action.get("block_id", "")))
-    team_id = team_of(body)
-    if not match or not team_id:
-        raise UserError("That control does not belong to an incident I know.")
-    number = int(match.group("number"))
-    return await services.incidents.by_number(client, str(team_id), number, actor_of(body))
+async def role_picked(click: Click) -> None:
+    match = ids.ROLE_SELECT.match(click.action_id)
+    role = match.group("role") if match else ""
+    user_id = click.action.get("selected_user")
+    if not user_id:
+        raise UserError(refusals.role_needs_a_person())
+    incidents = click.services.incidents
+    note = await incidents.assign_role(click.client, click.incident, role, user_id, click.actor)
+    await click.tell(note)
 
 
-def actor_of(body: dict[str, Any]) -> str:
-    user = body.get("user") or {}
-    return str(user.get("id") or "")
+async def severity_picked(click: Click) -> None:
+    severity = selected_value(click.action)
+    incidents = click.services.incidents
+    note = await incidents.change_severity(click.client, click.incident, severity, click.actor)
+    await click.tell(note)
 
 
-def selected_value(action: dict[str, Any]) -> str:
-    option = action.get("selected_option") or {}
-    value = option.get("value")
-    if not value:
-        raise UserError("Nothing was selected.")
-    return str(value)
-
-
-async def tell_note(client: AsyncWebClient, body: dict[str, Any], note: str | None) -> None:
-    """A private note to whoever clicked: in place when the click came from a message,
-    else as a DM (a click in a modal or App Home has no response_url)."""
-    if note:
-        await tell(client, body, note)
+async def status_picked(click: Click) -> None:
+    status = selected_value(click.action)
+    incidents = click.services.incidents
+    note = await incidents.change_status(click.client, click.incident, status, click.actor)
+    await click.tell(note)

@@ -5,61 +5,47 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.web.async_client import AsyncWebClient
+from slack_bolt.async_app import AsyncApp
 
 from bot.incidents.closing import FOLLOW_UP_DUE, FOLLOW_UP_OWNER
 from bot.incidents.errors import UserError
 from bot.runtime.services import Services
-from handlers.actions import incident_of
-from handlers.errors import guarded
-from handlers.replies import team_of, view_metadata
-from messages.closing import CLOSE_CALLBACK_ID, CloseFields
+from handlers.controls import Click, Submission, on_form, on_incident
+from messages import ids, refusals
+from messages.ids import CloseFields
 from storage.closures import NewClosure
 
 
 def register(app: AsyncApp, services: Services) -> None:
-    closing = services.closing
+    app.action(ids.CLOSE_INCIDENT)(on_incident(services, close_clicked))
+    app.action(ids.POST_FINAL_UPDATE)(on_incident(services, final_update_clicked))
+    app.view(ids.CLOSE_CALLBACK_ID)(on_form(services, close_submitted))
 
-    @app.action("close_incident")
-    @guarded
-    async def close_clicked(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await ack()
-        incident = await incident_of(services, client, body, action)
-        await closing.open_form(client, incident, body["user"]["id"], body["trigger_id"])
 
-    @app.action("post_final_update")
-    @guarded
-    async def final_update_clicked(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await ack()
-        incident = await incident_of(services, client, body, action)
-        await services.updates.open_composer(client, incident, body["trigger_id"], None, final=True)
+async def close_clicked(click: Click) -> None:
+    await click.services.closing.open_form(
+        click.client, click.incident, click.actor, click.trigger_id
+    )
 
-    @app.view(CLOSE_CALLBACK_ID)
-    @guarded
-    async def close_submitted(
-        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        number = view_metadata(view).get("incident")
-        if not isinstance(number, int):
-            raise UserError("This form lost track of its incident; open it again.")
-        incident = await services.incidents.by_number(
-            client, team_of(body), number, body["user"]["id"]
-        )
-        actor = body["user"]["id"]
-        try:
-            closure = read_close_form(view["state"]["values"])
-            await closing.check_form(client, closure)
-            resolved = await closing.resolve(incident, closure, actor)
-        except UserError as exc:
-            await ack(response_action="errors", errors={field_of(exc): exc.message[:150]})
-            return
-        await ack(response_action="update", view=services.updates.final_composer(resolved))
-        await closing.announce_resolved(client, resolved, actor)
+
+async def final_update_clicked(click: Click) -> None:
+    await click.services.updates.open_composer(
+        click.client, click.incident, click.trigger_id, None, final=True
+    )
+
+
+async def close_submitted(form: Submission) -> None:
+    incident = await form.incident()
+    closing, actor = form.services.closing, form.actor
+    try:
+        closure = read_close_form(form.values)
+        await closing.check_form(form.client, closure)
+        resolved = await closing.resolve(incident, closure, actor)
+    except UserError as exc:
+        await form.ack(response_action="errors", errors={field_of(exc): exc.message[:150]})
+        return
+    await form.ack(response_action="update", view=form.services.updates.final_composer(resolved))
+    await closing.announce_resolved(form.client, resolved, actor)
 
 
 def field_of(error: UserError) -> str:
@@ -82,11 +68,11 @@ def read_close_form(values: dict[str, Any]) -> NewClosure:
 
     owner = str(element(f.OWNER).get("selected_user") or "")
     if not owner:
-        raise UserError("Pick who follows up with the customers.", FOLLOW_UP_OWNER)
+        raise UserError(refusals.follow_up_owner_missing(), FOLLOW_UP_OWNER)
     try:
         due = date.fromisoformat(str(element(f.DUE).get("selected_date") or ""))
     except ValueError:
-        raise UserError("Pick the follow-up due date.", FOLLOW_UP_DUE) from None
+        raise UserError(refusals.follow_up_due_missing(), FOLLOW_UP_DUE) from None
     return NewClosure(
         root_cause=text(f.ROOT_CAUSE),
         resolution=text(f.RESOLUTION),

@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 import json
-import re
-from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
+from slack_bolt.async_app import AsyncApp, AsyncRespond
 
 from bot.incidents.errors import UserError
 from bot.runtime.services import Services
-from handlers.actions import incident_of, selected_value
-from handlers.errors import guarded
+from handlers.controls import Click, Submission, on_form, on_incident, selected_value
 from handlers.parsing import number_part, value_parts
-from handlers.replies import team_of, view_metadata
+from messages import ids, refusals
 from messages.checklists import KINDS, ChecklistPage, checklist_blocks, checklist_text
-from messages.closing import CUSTOMERS_CALLBACK_ID
+from messages.ids import CustomersFields
 
-PAGE_TURN = re.compile(r"^checklist_(prev|next)$")
-CONFIRM = re.compile(r"^contact_confirm:\d{1,18}$")
-ANSWER = re.compile(r"^follow_up_answer:\d{1,18}$")
+
+def register(app: AsyncApp, services: Services) -> None:
+    app.action(ids.SHOW_CHECKLIST)(on_incident(services, show_checklist))
+    app.action(ids.CHECKLIST_PREV)(on_incident(services, turn_page))
+    app.action(ids.CHECKLIST_NEXT)(on_incident(services, turn_page))
+    app.action(ids.CONTACT_CONFIRM)(on_incident(services, confirm_contact))
+    app.action(ids.CONTACT_ALL)(on_incident(services, confirm_all))
+    app.action(ids.FOLLOW_UP_ANSWER)(on_incident(services, follow_up_answer))
+    app.view(ids.CUSTOMERS_CALLBACK_ID)(on_form(services, customers_added))
 
 
 async def show(respond: AsyncRespond, page: ChecklistPage, *, replace: bool) -> None:
@@ -32,122 +34,70 @@ async def show(respond: AsyncRespond, page: ChecklistPage, *, replace: bool) -> 
         replace_original=replace,
     )
     if answer.status_code != 200:
-        raise UserError(
-            "Slack would not show the checklist here (the message may be too old). "
-            "`/incident customers` in the incident channel shows it."
-        )
+        raise UserError(refusals.checklist_not_shown())
 
 
-def register(app: AsyncApp, services: Services) -> None:
-    customers = services.customers
+async def show_checklist(click: Click) -> None:
+    customers, incident = click.services.customers, click.incident
+    kind = str(click.action.get("value") or "")
+    if kind not in KINDS:
+        kind = customers.default_kind(incident)
+    await show(click.respond, await customers.page(incident, kind, 0), replace=False)
 
-    @app.action("show_checklist")
-    @guarded
-    async def show_checklist(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: AsyncWebClient,
-        respond: AsyncRespond,
-    ) -> None:
-        await ack()
-        incident = await incident_of(services, client, body, action)
-        kind = str(action.get("value") or "")
-        if kind not in KINDS:
-            kind = customers.default_kind(incident)
-        await show(respond, await customers.page(incident, kind, 0), replace=False)
 
-    @app.action(PAGE_TURN)
-    @guarded
-    async def turn_page(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: AsyncWebClient,
-        respond: AsyncRespond,
-    ) -> None:
-        await ack()
-        incident = await incident_of(services, client, body, action)
-        kind, page = value_parts(action.get("value"), 2)
-        if kind not in KINDS:
-            raise UserError("That control is out of date.")
-        await show(respond, await customers.page(incident, kind, number_part(page)), replace=True)
+async def turn_page(click: Click) -> None:
+    kind, page = value_parts(click.action.get("value"), 2)
+    if kind not in KINDS:
+        raise UserError(refusals.control_out_of_date())
+    turned = await click.services.customers.page(click.incident, kind, number_part(page))
+    await show(click.respond, turned, replace=True)
 
-    @app.action(CONFIRM)
-    @guarded
-    async def confirm_contact(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: AsyncWebClient,
-        respond: AsyncRespond,
-    ) -> None:
-        await ack()
-        incident = await incident_of(services, client, body, action)
-        customer, page = (number_part(p) for p in value_parts(action.get("value"), 2))
-        result = await customers.confirm(client, incident, customer, page, body["user"]["id"])
-        await show(respond, result, replace=True)
 
-    @app.action("contact_all")
-    @guarded
-    async def confirm_all(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: AsyncWebClient,
-        respond: AsyncRespond,
-    ) -> None:
-        await ack()
-        incident = await incident_of(services, client, body, action)
-        page = number_part(str(action.get("block_id", "")).rpartition(":")[2])
-        result = await customers.confirm_all(client, incident, page, body["user"]["id"])
-        await show(respond, result, replace=True)
+async def confirm_contact(click: Click) -> None:
+    customer, page = (number_part(p) for p in value_parts(click.action.get("value"), 2))
+    result = await click.services.customers.confirm(
+        click.client, click.incident, customer, page, click.actor
+    )
+    await show(click.respond, result, replace=True)
 
-    @app.action(ANSWER)
-    @guarded
-    async def follow_up_answer(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: AsyncWebClient,
-        respond: AsyncRespond,
-    ) -> None:
-        await ack()
-        incident = await incident_of(services, client, body, action)
-        customer, answer, page = value_parts(selected_value(action), 3)
-        result = await services.closing.record_follow_up(
-            client,
-            incident,
-            number_part(customer),
-            answer,
-            number_part(page),
-            body["user"]["id"],
-        )
-        await show(respond, result, replace=True)
 
-    @app.view(CUSTOMERS_CALLBACK_ID)
-    @guarded
-    async def customers_added(
-        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        values = view["state"]["values"]
-        names = str((values.get("customers_names", {}).get("names") or {}).get("value") or "")
-        number = view_metadata(view).get("incident")
-        if not isinstance(number, int):
-            raise UserError("This form lost track of its incident; open it again.")
-        incident = await services.incidents.by_number(
-            client, team_of(body), number, body["user"]["id"]
-        )
-        try:
-            checked = await customers.check_names(incident, names)
-        except UserError as exc:
-            await ack(response_action="errors", errors={"customers_names": exc.message[:150]})
-            return
-        await ack()
-        note = await customers.add(client, incident, checked, body["user"]["id"])
-        await client.chat_postEphemeral(
-            channel=str(incident.channel_id), user=body["user"]["id"], text=note
-        )
+async def confirm_all(click: Click) -> None:
+    page = number_part(str(click.action.get("block_id", "")).rpartition(":")[2])
+    result = await click.services.customers.confirm_all(
+        click.client, click.incident, page, click.actor
+    )
+    await show(click.respond, result, replace=True)
+
+
+async def follow_up_answer(click: Click) -> None:
+    customer, answer, page = value_parts(selected_value(click.action), 3)
+    result = await click.services.closing.record_follow_up(
+        click.client,
+        click.incident,
+        number_part(customer),
+        answer,
+        number_part(page),
+        click.actor,
+    )
+    await show(click.respond, result, replace=True)
+
+
+async def customers_added(form: Submission) -> None:
+    f = CustomersFields
+    values = form.values
+    names = str((values.get(f.NAMES_BLOCK, {}).get(f.NAMES_ACTION) or {}).get("value") or "")
+    incident = await form.incident()
+    customers = form.services.customers
+    try:
+        checked = await customers.check_names(incident, names)
+    except UserError as exc:
+        await form.ack(response_action="errors", errors={f.NAMES_BLOCK: exc.message[:150]})
+        return
+    await form.ack()
+    note = await customers.add(form.client, incident, checked, form.actor)
+    await form.client.chat_postEphemeral(
+        channel=str(incident.channel_id), user=form.actor, text=note
+    )
 
 
 def customers_form_metadata(number: int) -> str:

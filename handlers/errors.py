@@ -22,6 +22,7 @@ from bot.incidents.errors import UserError
 from bot.runtime import logs
 from bot.slack import outbox
 from handlers.replies import team_of, tell
+from messages import refusals
 from messages.text import parked_text
 from storage.db import database_unavailable
 
@@ -29,15 +30,6 @@ log = logging.getLogger("amends.errors")
 requests_log = logging.getLogger("amends.requests")
 
 Listener = Callable[..., Awaitable[None]]
-UNKNOWN_COMMAND = "Amends answers `/incident` only. Type `/incident help` to see what it does."
-UNKNOWN_CONTROL = (
-    "That control is not one Amends knows (it may be on an old message), so nothing "
-    "changed. Type `/incident help` to see what you can do."
-)
-DATABASE_AWAY = (
-    "Amends can't reach its database for a moment, so nothing was changed. "
-    "Please try again in a minute."
-)
 
 
 def message_for(error: Exception) -> str:
@@ -45,13 +37,10 @@ def message_for(error: Exception) -> str:
         return error.message
     if database_unavailable(error):
         log.warning("database unavailable: %r", error)
-        return DATABASE_AWAY
+        return refusals.database_away()
     reference = secrets.token_hex(4)
     log.error("unexpected error (ref %s)", reference, exc_info=error)
-    return (
-        f"Sorry, that failed on my side (reference `{reference}`). "
-        "Try again in a moment; if it keeps failing, give the reference to your Amends admin."
-    )
+    return refusals.failed_on_our_side(reference)
 
 
 async def report(error: Exception, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -135,7 +124,7 @@ async def _unhandled(body: dict[str, Any], client: AsyncWebClient) -> BoltRespon
     fields = request_fields(body)
     requests_log.info("%s unhandled", fields["kind"], extra={**fields, "outcome": "unhandled"})
     if body.get("command"):
-        return BoltResponse(status=200, body=UNKNOWN_COMMAND)
+        return BoltResponse(status=200, body=refusals.unknown_command())
     if body.get("type") in ("block_actions", "view_submission", "shortcut", "message_action"):
-        await tell_safely(client, body, UNKNOWN_CONTROL)
+        await tell_safely(client, body, refusals.unknown_control())
     return BoltResponse(status=200, body="")

@@ -1,39 +1,17 @@
-"""Parsing ``/incident`` text: subcommands, closest matches, user mentions."""
+"""Parsing ``/incident`` arguments and control values: user mentions, incident numbers."""
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 
 from bot.incidents.errors import UserError
-
-SUBCOMMANDS: tuple[str, ...] = (
-    "declare",
-    "role",
-    "status",
-    "severity",
-    "update",
-    "pause",
-    "resume",
-    "list",
-    "customers",
-    "close",
-    "reopen",
-    "report",
-    "stats",
-    "help",
-)
+from messages import refusals
 
 # Slack escapes picked users as <@U123|name> (or <@U123>) when "Escape channels, users,
 # and links" is on for the command, as the manifest sets it.
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$")
 _INCIDENT_NUMBER = re.compile(r"^INC-([0-9]{1,9})$", re.IGNORECASE)
-REOPEN_USAGE = (
-    "Say why: `/incident reopen <reason>` in the incident channel, or "
-    "`/incident reopen INC-<n> <reason>` from any channel, e.g. "
-    "`/incident reopen INC-4 errors are back`."
-)
 
 
 @dataclass(frozen=True)
@@ -43,56 +21,31 @@ class Command:
     rest: str
 
 
-def parse_command(text: str) -> Command:
-    """Split ``text`` into a known subcommand and its arguments."""
-    text = (text or "").strip()
-    if not text:
-        return Command(name="", args=[], rest="")
-    word, _, rest = text.partition(" ")
-    name = word.lower()
-    if name not in SUBCOMMANDS:
-        raise UserError(unknown_subcommand(word))
-    return Command(name=name, args=rest.split(), rest=rest.strip())
-
-
-def unknown_subcommand(word: str) -> str:
-    close = difflib.get_close_matches(word.lower(), SUBCOMMANDS, n=2, cutoff=0.5)
-    options = " or ".join(f"`/incident {name}`" for name in close)
-    hint = f" Did you mean {options}?" if close else ""
-    return f"I don't know `/incident {word[:40]}`.{hint} Type `/incident help` for the list."
-
-
 def parse_user(token: str) -> str:
     """The user id in a Slack mention, or a UserError explaining how to mention someone."""
     match = _MENTION.match(token.strip())
     if not match:
-        raise UserError(
-            f"`{token[:40]}` is not a user mention. Type @ and pick the person from "
-            "Slack's list, e.g. `/incident role comms @maria`."
-        )
+        raise UserError(refusals.not_a_mention(token))
     return match.group(1)
 
 
-def expect_args(command: Command, count: int, usage: str) -> list[str]:
+def expect_args(command: Command, count: int, usage_line: str) -> list[str]:
     if len(command.args) != count:
-        raise UserError(f"Usage: `{usage}`")
+        raise UserError(refusals.usage(usage_line))
     return command.args
-
-
-STALE_CONTROL = "That control is out of date; run `/incident customers` for a fresh checklist."
 
 
 def value_parts(value: object, count: int) -> list[str]:
     """``"12:3"`` → ``["12", "3"]``: the parts a checklist control carries, all present."""
     parts = str(value or "").split(":")
     if len(parts) != count or not all(parts):
-        raise UserError(STALE_CONTROL)
+        raise UserError(refusals.stale_control())
     return parts
 
 
 def number_part(text: str) -> int:
     if not text.isdigit() or len(text) > 9:
-        raise UserError(STALE_CONTROL)
+        raise UserError(refusals.stale_control())
     return int(text)
 
 
@@ -103,5 +56,5 @@ def parse_reopen(text: str) -> tuple[int | None, str]:
     match = _INCIDENT_NUMBER.match(word)
     number, reason = (int(match.group(1)), rest.strip()) if match else (None, text.strip())
     if not reason:
-        raise UserError(REOPEN_USAGE)
+        raise UserError(refusals.reopen_usage())
     return number, reason

@@ -2,77 +2,52 @@
 
 from __future__ import annotations
 
-import re
-from typing import Any
+from slack_bolt.async_app import AsyncApp
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
-
-from bot.runtime.services import Incident, Services
-from handlers.actions import incident_of, tell_note
+from bot.runtime.services import Services
+from handlers.controls import Click, on_incident
 from handlers.customers import show
-from handlers.errors import guarded
+from messages import ids
 from messages.checklists import CONTACT
-
-SNOOZE = re.compile(r"^reminder_snooze:(?P<minutes>15|30|60)$")
 
 
 def register(app: AsyncApp, services: Services) -> None:
-    updates = services.updates
-
-    @app.action(re.compile(r"^(post_update|reminder_write)$"))
-    @guarded
-    async def write_update(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await ack()
-        incident = await incident_of(services, client, body, action)
-        if action["action_id"] == "reminder_write":
-            await updates.check_token(incident, str(action.get("value", "")), consume=False)
-        await updates.open_composer(client, incident, body["trigger_id"], body.get("response_url"))
-
-    @app.action("reminder_contacted")
-    # With a customer list the button opens the checklist; without one it records that the
-    # customers were reached directly, as one touchpoint.
-    @guarded
-    async def customers_contacted(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: AsyncWebClient,
-        respond: AsyncRespond,
-    ) -> None:
-        await ack()
-        incident = await incident_of(services, client, body, action)
-        if incident.customers:
-            page = await services.customers.page(incident, CONTACT, 0)
-            await show(respond, page, replace=False)
-            return
-        await updates.check_token(incident, str(action.get("value", "")), consume=True)
-        note = await updates.customers_contacted(client, incident, body["user"]["id"])
-        await tell_note(client, body, note)
-
-    @app.action(SNOOZE)
-    @guarded
-    async def snooze(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: AsyncWebClient,
-        respond: AsyncRespond,
-    ) -> None:
-        await ack()
-        incident = await used_reminder(services, client, body, action)
-        match = SNOOZE.match(action["action_id"])
-        minutes = int(match.group("minutes")) if match else 15
-        note = await updates.snooze(client, incident, body["user"]["id"], minutes)
-        await tell_note(client, body, note)
+    app.action(ids.POST_UPDATE)(on_incident(services, write_update))
+    app.action(ids.REMINDER_WRITE)(on_incident(services, write_update_from_reminder))
+    app.action(ids.REMINDER_CONTACTED)(on_incident(services, customers_contacted))
+    app.action(ids.REMINDER_SNOOZE)(on_incident(services, snooze))
 
 
-async def used_reminder(
-    services: Services, client: AsyncWebClient, body: dict[str, Any], action: dict[str, Any]
-) -> Incident:
-    """The incident of a reminder button, using the button up (a second click is refused)."""
-    incident = await incident_of(services, client, body, action)
-    await services.updates.check_token(incident, str(action.get("value", "")), consume=True)
-    return incident
+async def write_update(click: Click) -> None:
+    await click.services.updates.open_composer(
+        click.client, click.incident, click.trigger_id, click.body.get("response_url")
+    )
+
+
+async def write_update_from_reminder(click: Click) -> None:
+    """The reminder stays usable: writing may be abandoned, so the button is not used up."""
+    await click.services.updates.check_token(click.incident, click.value, consume=False)
+    await write_update(click)
+
+
+async def customers_contacted(click: Click) -> None:
+    """With a customer list the button opens the checklist; without one it records that the
+    customers were reached directly, as one touchpoint."""
+    services, incident = click.services, click.incident
+    if incident.customers:
+        page = await services.customers.page(incident, CONTACT, 0)
+        await show(click.respond, page, replace=False)
+        return
+    await services.updates.check_token(incident, click.value, consume=True)
+    note = await services.updates.customers_contacted(click.client, incident, click.actor)
+    await click.tell(note)
+
+
+async def snooze(click: Click) -> None:
+    """Using the reminder up (a second click is refused), then snoozing it."""
+    updates = click.services.updates
+    await updates.check_token(click.incident, click.value, consume=True)
+    match = ids.REMINDER_SNOOZE.match(click.action_id)
+    minutes = int(match.group("minutes")) if match else 15
+    note = await updates.snooze(click.client, click.incident, click.actor, minutes)
+    await click.tell(note)

@@ -4,78 +4,60 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.web.async_client import AsyncWebClient
+from slack_bolt.async_app import AsyncApp
 
 from bot.incidents.customers import parse_customer_list
 from bot.incidents.declare import DeclareRequest, check_severity, check_title
 from bot.incidents.errors import UserError
 from bot.incidents.updates import RESOLVED, UPDATE, check_update_text
 from bot.runtime.services import Services
-from handlers.errors import guarded
+from handlers.controls import Submission, on_form
 from handlers.replies import team_of, tell, view_metadata
-from messages.modals import DeclareFields
+from messages import ids
+from messages.ids import DeclareFields, UpdateFields
 from messages.text import declared_reply_text
-from messages.updates import UpdateFields
 
 
 def register(app: AsyncApp, services: Services) -> None:
-    @app.view("declare_incident")
-    @guarded
-    async def declare_submitted(
-        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        values = view["state"]["values"]
-        request, errors = read_declare_form(services, body, values)
-        if errors or request is None:
-            await ack(response_action="errors", errors=errors)
-            return
-        await ack()
-        declared = await services.declare.declare(client, request)
-        text = "\n".join([declared_reply_text(declared.card), *declared.warnings])
-        await tell(client, body, text)
-
-    register_composer(app, services)
+    app.view(ids.DECLARE_CALLBACK_ID)(on_form(services, declare_submitted))
+    app.view(ids.UPDATE_CALLBACK_ID)(on_form(services, update_submitted))
 
 
-def register_composer(app: AsyncApp, services: Services) -> None:
-    @app.view("customer_update")
-    @guarded
-    async def update_submitted(
-        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        f = UpdateFields
-        values = view["state"]["values"]
-        raw = text_value(values, f.TEXT_BLOCK, f.TEXT_ACTION)
-        try:
-            text = check_update_text(raw)
-        except UserError as exc:
-            await ack(response_action="errors", errors={f.TEXT_BLOCK: exc.message[:150]})
-            return
-        anyway = values.get(f.ANYWAY_BLOCK, {}).get(f.ANYWAY_ACTION) or {}
-        post_anyway = any(
-            o.get("value") == f.ANYWAY_VALUE for o in anyway.get("selected_options") or []
-        )
-        metadata = view_metadata(view)
-        number = metadata.get("incident")
-        kind = RESOLVED if metadata.get("kind") == RESOLVED else UPDATE
-        team_id = team_of(body)
-        if not isinstance(number, int):
-            raise UserError("This form lost track of its incident; open it again.")
-        incident = await services.incidents.by_number(
-            client, str(team_id), number, body["user"]["id"]
-        )
-        verdict = services.updates.gate(text, post_anyway, kind)
-        if not verdict.posted:
-            review = services.updates.review(
-                incident, text, view["private_metadata"], verdict.findings
-            )
-            await ack(response_action="update", view=review)
-            return
-        await ack()
-        await services.updates.post(
-            client, incident, body["user"]["id"], text, findings=verdict.findings, kind=kind
-        )
+async def declare_submitted(form: Submission) -> None:
+    services = form.services
+    request, errors = read_declare_form(services, form.body, form.values)
+    if errors or request is None:
+        await form.ack(response_action="errors", errors=errors)
+        return
+    await form.ack()
+    declared = await services.declare.declare(form.client, request)
+    text = "\n".join([declared_reply_text(declared.card), *declared.warnings])
+    await tell(form.client, form.body, text)
+
+
+async def update_submitted(form: Submission) -> None:
+    f, values, updates = UpdateFields, form.values, form.services.updates
+    raw = text_value(values, f.TEXT_BLOCK, f.TEXT_ACTION)
+    try:
+        text = check_update_text(raw)
+    except UserError as exc:
+        await form.ack(response_action="errors", errors={f.TEXT_BLOCK: exc.message[:150]})
+        return
+    anyway = values.get(f.ANYWAY_BLOCK, {}).get(f.ANYWAY_ACTION) or {}
+    post_anyway = any(
+        o.get("value") == f.ANYWAY_VALUE for o in anyway.get("selected_options") or []
+    )
+    kind = RESOLVED if view_metadata(form.view).get("kind") == RESOLVED else UPDATE
+    incident = await form.incident()
+    verdict = updates.gate(text, post_anyway, kind)
+    if not verdict.posted:
+        review = updates.review(incident, text, form.view["private_metadata"], verdict.findings)
+        await form.ack(response_action="update", view=review)
+        return
+    await form.ack()
+    await updates.post(
+        form.client, incident, form.actor, text, findings=verdict.findings, kind=kind
+    )
 
 
 def read_declare_form(
@@ -111,7 +93,7 @@ def read_declare_form(
         title=title,
         severity=severity,
         description=text_value(values, f.DESCRIPTION_BLOCK, f.DESCRIPTION_ACTION),
-        customer_impact=option_value(values, f.IMPACT_BLOCK, f.IMPACT_ACTION) == "yes",
+        customer_impact=option_value(values, f.IMPACT_BLOCK, f.IMPACT_ACTION) == f.IMPACT_YES,
         impact_text=text_value(values, f.IMPACT_TEXT_BLOCK, f.IMPACT_TEXT_ACTION),
         customers=customers,
     ), {}

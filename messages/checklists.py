@@ -23,12 +23,20 @@ from messages.blocks import (
     slack_date,
     static_select,
 )
+from messages.ids import (
+    CHECKLIST_NEXT,
+    CHECKLIST_PREV,
+    CONTACT_ALL,
+    contact_confirm,
+    follow_up_answer,
+    incident_block,
+)
+from messages.limits import CUSTOMER_NAME_MAX
 from messages.model import ANSWER_LABELS, CustomerRow, IncidentCard
 
 PAGE_SIZE = 40
 CONTACT, FOLLOW_UP = "contact", "follow_up"
 KINDS = (CONTACT, FOLLOW_UP)
-NAME_MAX = 200
 
 
 @dataclass(frozen=True)
@@ -64,7 +72,7 @@ def checklist_blocks(page: ChecklistPage) -> list[Block]:
     blocks.extend(_row(page, row) for row in page.rows)
     controls = _controls(page)
     if controls:
-        block_id = f"incident:{page.card.number}:checklist:{page.kind}:{page.page}"
+        block_id = incident_block(page.card.number, "checklist", page.kind, page.page)
         blocks.append(actions(block_id, *controls))
     return blocks
 
@@ -88,12 +96,12 @@ def _heading(page: ChecklistPage) -> str:
 
 
 def _row(page: ChecklistPage, row: CustomerRow) -> Block:
-    name = f"*{escape_within(row.name, NAME_MAX)}*"
-    block_id = f"incident:{page.card.number}:customer:{row.id}"
+    name = f"*{escape_within(row.name, CUSTOMER_NAME_MAX)}*"
+    block_id = incident_block(page.card.number, "customer", row.id)
     if page.kind == CONTACT:
         if row.state == "not_contacted" and page.editable:
             value = f"{row.id}:{page.page}"
-            confirm = button("Contacted ✓", f"contact_confirm:{row.id}", value, style="primary")
+            confirm = button("Contacted ✓", contact_confirm(row.id), value, style="primary")
             return section(name, block_id=block_id, accessory=confirm)
         return section(f"{name}\n{_contact_state(row)}", block_id=block_id)
     if row.state != "followed_up" and page.editable:
@@ -120,18 +128,18 @@ def _answer_menu(row: CustomerRow, page: int) -> Block:
     options = [
         option(f"✓ {label}", f"{row.id}:{key}:{page}") for key, label in ANSWER_LABELS.items()
     ]
-    return static_select(f"follow_up_answer:{row.id}", "Followed up ✓ …", options)
+    return static_select(follow_up_answer(row.id), "Followed up ✓ …", options)
 
 
 def _controls(page: ChecklistPage) -> list[Block]:
     controls: list[Block] = []
     if page.page > 0:
-        controls.append(button("◀ Previous", "checklist_prev", f"{page.kind}:{page.page - 1}"))
+        controls.append(button("◀ Previous", CHECKLIST_PREV, f"{page.kind}:{page.page - 1}"))
     if page.page + 1 < page.pages:
-        controls.append(button("Next ▶", "checklist_next", f"{page.kind}:{page.page + 1}"))
+        controls.append(button("Next ▶", CHECKLIST_NEXT, f"{page.kind}:{page.page + 1}"))
     if page.kind == CONTACT and page.editable and page.remaining > 0:
         all_remaining = button(
-            f"All remaining ✓ ({page.remaining})", "contact_all", str(page.remaining)
+            f"All remaining ✓ ({page.remaining})", CONTACT_ALL, str(page.remaining)
         )
         all_remaining["confirm"] = _confirm_all(page.remaining)
         controls.append(all_remaining)

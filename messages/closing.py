@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Final
+from typing import Any
 
 from messages.blocks import (
     Block,
@@ -16,26 +16,18 @@ from messages.blocks import (
     plain,
     section,
 )
+from messages.ids import (
+    CLOSE_CALLBACK_ID,
+    CUSTOMERS_CALLBACK_ID,
+    POST_FINAL_UPDATE,
+    SHOW_CHECKLIST,
+    CloseFields,
+    CustomersFields,
+    incident_block,
+)
+from messages.limits import TITLE_MAX
 from messages.modals import INPUT_MAX, METADATA_MAX, VIEW_TEXT_MAX, input_block, multiline_input
 from messages.model import IncidentCard
-
-CLOSE_CALLBACK_ID: Final = "close_incident"
-CUSTOMERS_CALLBACK_ID: Final = "add_customers"
-
-
-class CloseFields:
-    """Block and action ids of the close form, shared by the builder and its reader."""
-
-    __slots__ = ()
-
-    ROOT_CAUSE: Final = "close_root_cause"
-    RESOLUTION: Final = "close_resolution"
-    IMPACT: Final = "close_impact"
-    AMENDS: Final = "close_amends"
-    PREVENTION: Final = "close_prevention"
-    OWNER: Final = "close_follow_up_owner"
-    DUE: Final = "close_follow_up_due"
-    """Each input's action id is its block id: action ids must be unique in a view."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +59,7 @@ def close_modal(card: IncidentCard, owner: str | None, due: date, metadata: str)
         "close": plain("Cancel", VIEW_TEXT_MAX),
         "private_metadata": metadata[:METADATA_MAX],
         "blocks": [
-            context(f"{card.label} · {card.severity} · {escape_within(card.title, 150)}"),
+            context(f"{card.label} · {card.severity} · {escape_within(card.title, TITLE_MAX)}"),
             input_block(
                 f.ROOT_CAUSE,
                 "Root cause",
@@ -108,11 +100,11 @@ def add_customers_modal(card: IncidentCard, metadata: str) -> dict[str, Any]:
         "close": plain("Cancel", VIEW_TEXT_MAX),
         "private_metadata": metadata[:METADATA_MAX],
         "blocks": [
-            context(f"{card.label} · {escape_within(card.title, 150)}"),
+            context(f"{card.label} · {escape_within(card.title, TITLE_MAX)}"),
             input_block(
-                "customers_names",
+                CustomersFields.NAMES_BLOCK,
                 "Customers to add",
-                multiline_input("names"),
+                multiline_input(CustomersFields.NAMES_ACTION),
                 hint="One per line or comma-separated. Longer lists: /incident customers add …",
             ),
         ],
@@ -158,8 +150,8 @@ def resolved_blocks(card: IncidentCard, closure: ClosureView, actor: str) -> lis
     )
     blocks.append(
         actions(
-            f"incident:{card.number}:resolved",
-            button("Post final customer update", "post_final_update", str(card.number)),
+            incident_block(card.number, "resolved"),
+            button("Post final customer update", POST_FINAL_UPDATE, str(card.number)),
         )
     )
     return blocks
@@ -183,8 +175,8 @@ def follow_up_reminder_blocks(
     return [
         section(text),
         actions(
-            f"incident:{card.number}:follow_up_reminder",
-            button("Show the checklist", "show_checklist", "follow_up", style="primary"),
+            incident_block(card.number, "follow_up_reminder"),
+            button("Show the checklist", SHOW_CHECKLIST, "follow_up", style="primary"),
         ),
     ]
 

@@ -19,11 +19,21 @@ from messages.blocks import (
     static_select,
     users_select,
 )
+from messages.ids import (
+    CLOSE_INCIDENT,
+    POST_FINAL_UPDATE,
+    POST_UPDATE,
+    SEVERITY_SELECT,
+    SHOW_CHECKLIST,
+    STATUS_SELECT,
+    incident_block,
+    role_select,
+)
+from messages.limits import TITLE_MAX
 from messages.model import ROLE_LABELS, ROLE_ORDER, IncidentCard
 
 CUSTOMERS_SHOWN = 10
-CUSTOMER_NAME_MAX = 80
-TITLE_IN_TEXT_MAX = 150
+CUSTOMER_NAME_SHOWN = 80
 TOPIC_MAX = 250
 COMMS_FALLBACK = "_unassigned — falls back to the lead_"
 
@@ -42,14 +52,14 @@ def incident_header(card: IncidentCard) -> list[Block]:
     blocks.append(_role_pickers(card))
     controls = _state_controls(card)
     if controls:
-        blocks.append(actions(f"incident:{card.number}:state", *controls))
+        blocks.append(actions(incident_block(card.number, "state"), *controls))
     blocks.append(context(f"Declared by <@{card.reporter_id}> · {slack_date(card.created_at)}"))
     return blocks
 
 
 def incident_header_text(card: IncidentCard) -> str:
     """Fallback and notification text of the header message."""
-    title = escape_within(card.title, TITLE_IN_TEXT_MAX)
+    title = escape_within(card.title, TITLE_MAX)
     return f"{card.label} · {card.severity} · {_status(card.status)} · {title}"
 
 
@@ -92,7 +102,7 @@ def _customers(card: IncidentCard) -> str:
     names = card.affected_customers
     if not names:
         return "*Affected customers*\nnone listed yet"
-    shown = ", ".join(escape_within(name, CUSTOMER_NAME_MAX) for name in names[:CUSTOMERS_SHOWN])
+    shown = ", ".join(escape_within(name, CUSTOMER_NAME_SHOWN) for name in names[:CUSTOMERS_SHOWN])
     more = len(names) - CUSTOMERS_SHOWN
     extra = f" and {more} more" if more > 0 else ""
     return f"*Affected customers ({len(names)})*\n{shown}{extra}"
@@ -110,9 +120,9 @@ def _next_update(card: IncidentCard) -> str:
 def _role_pickers(card: IncidentCard) -> Block:
     """One user picker per role, showing the current holder."""
     return actions(
-        f"incident:{card.number}:roles",
+        incident_block(card.number, "roles"),
         *(
-            users_select(f"role_select:{role}", ROLE_LABELS[role], card.roles.get(role))
+            users_select(role_select(role), ROLE_LABELS[role], card.roles.get(role))
             for role in ROLE_ORDER
         ),
     )
@@ -122,8 +132,8 @@ def _state_controls(card: IncidentCard) -> list[Block]:
     """While active: update, contacts, close, severity and status; resolved: the follow-up."""
     if card.status == "resolved":
         return [
-            button("Follow-up checklist", "show_checklist", "follow_up", style="primary"),
-            button("Post final customer update", "post_final_update", str(card.number)),
+            button("Follow-up checklist", SHOW_CHECKLIST, "follow_up", style="primary"),
+            button("Post final customer update", POST_FINAL_UPDATE, str(card.number)),
         ]
     if card.status == "closed":
         return []
@@ -131,15 +141,15 @@ def _state_controls(card: IncidentCard) -> list[Block]:
     if card.severity not in severities:
         severities = (card.severity, *severities)
     controls = [
-        button("Post customer update", "post_update", str(card.number), style="primary"),
-        button("Customers contacted ✓", "show_checklist", "contact"),
-        button("Close incident", "close_incident", str(card.number)),
-        _select("severity_select", "Severity", severities, card.severity, str),
+        button("Post customer update", POST_UPDATE, str(card.number), style="primary"),
+        button("Customers contacted ✓", SHOW_CHECKLIST, "contact"),
+        button("Close incident", CLOSE_INCIDENT, str(card.number)),
+        _select(SEVERITY_SELECT, "Severity", severities, card.severity, str),
     ]
     if card.next_statuses:
         others = tuple(s for s in card.next_statuses if s != card.status)
         statuses = (card.status, *others)
-        controls.append(_select("status_select", "Status", statuses, card.status, _status))
+        controls.append(_select(STATUS_SELECT, "Status", statuses, card.status, _status))
     return controls
 
 

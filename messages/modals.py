@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any
 
 from messages.blocks import (
     PLACEHOLDER_MAX,
@@ -13,38 +13,13 @@ from messages.blocks import (
     static_select,
     truncate,
 )
+from messages.ids import DECLARE_CALLBACK_ID, DeclareFields
+from messages.limits import TITLE_MAX
 
-DECLARE_CALLBACK_ID: Final = "declare_incident"
-TITLE_MAX = 150
 VIEW_TEXT_MAX = 24
 METADATA_MAX = 3000
 LABEL_MAX = 2000
 INPUT_MAX = 3000
-
-
-class DeclareFields:
-    """Block and action ids of the declare form, shared by the builder and its reader.
-
-    ``Final`` makes the type checker refuse any reassignment, and ``__slots__`` leaves
-    instances nothing to set: the ids are read-only constants, not configuration.
-    """
-
-    __slots__ = ()
-
-    TITLE_BLOCK: Final = "declare_title"
-    TITLE_ACTION: Final = "title"
-    SEVERITY_BLOCK: Final = "declare_severity"
-    SEVERITY_ACTION: Final = "severity"
-    DESCRIPTION_BLOCK: Final = "declare_description"
-    DESCRIPTION_ACTION: Final = "description"
-    IMPACT_BLOCK: Final = "declare_impact"
-    IMPACT_ACTION: Final = "impact"
-    IMPACT_TEXT_BLOCK: Final = "declare_impact_text"
-    IMPACT_TEXT_ACTION: Final = "impact_text"
-    CUSTOMERS_BLOCK: Final = "declare_customers"
-    CUSTOMERS_ACTION: Final = "customers"
-    IMPACT_YES: Final = "yes"
-    IMPACT_NO: Final = "no"
 
 
 def declare_modal(

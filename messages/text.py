@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from messages.blocks import (
     SECTION_MAX,
@@ -14,11 +15,11 @@ from messages.blocks import (
     mention,
     section,
 )
+from messages.limits import TITLE_MAX
 from messages.model import ROLE_LABELS, IncidentCard
 
 LIST_BLOCKS_MAX = 45
 LIST_TITLE_MAX = 100
-TITLE_IN_TEXT_MAX = 150
 IMPACT_IN_ANNOUNCEMENT_MAX = 500
 ROLE_DUTIES: dict[str, str] = {
     "lead": "you run the incident and make the calls",
@@ -28,29 +29,32 @@ ROLE_DUTIES: dict[str, str] = {
 }
 
 
-def help_blocks(command: str = "/incident") -> list[Block]:
+@dataclass(frozen=True)
+class HelpLine:
+    """One subcommand as ``help`` shows it: its usage, what it does, whether it only works
+    inside an incident channel, and the usage that works from any channel, if it has one."""
+
+    usage: str
+    summary: str
+    channel_only: bool
+    elsewhere: str = ""
+
+
+def help_blocks(command: str, lines: Sequence[HelpLine]) -> list[Block]:
     """Every subcommand in one line; ¹ marks those that only work in an incident channel."""
-    lines = [
-        f"`{command}` (no text) — open the declare form: title, severity, impact, customers",
-        f"`{command} declare <title>` — declare right away with the default severity",
-        f"`{command} role <lead|comms|tech|scribe> @person` — give someone a role ¹",
-        f"`{command} status <investigating|identified|monitoring>` — say where things stand ¹",
-        f"`{command} severity <SEV1|SEV2|SEV3>` — change the severity ¹",
-        f"`{command} update` — write a customer update, with a tone check ¹",
-        f"`{command} pause` / `{command} resume` — stop or restart update reminders ¹",
-        f"`{command} customers` — the contact checklist; `add <names>`, `remove <name>` ¹",
-        f"`{command} close` — resolve: root cause, amends, customer follow-up ¹",
-        f"`{command} reopen <reason>` ¹, or `{command} reopen INC-<n> <reason>` from any "
-        "channel — reopen a resolved or closed incident (an archived channel is unarchived)",
-        f"`{command} report` — the remediation report for customers, and the timeline ¹",
-        f"`{command} stats [30d|90d]` — recovery figures (this incident, or the workspace)",
-        f"`{command} list` — the open incidents, with links to their channels",
-        f"`{command} help` — this list",
-    ]
+    shown = [_help_line(command, line) for line in lines]
     return [
-        section("*Amends — incidents run around the customers they hurt*\n" + "\n".join(lines)),
+        section("*Amends — incidents run around the customers they hurt*\n" + "\n".join(shown)),
         context("¹ only inside an incident channel; its pinned header has the same controls."),
     ]
+
+
+def _help_line(command: str, line: HelpLine) -> str:
+    if line.elsewhere:
+        usage = f"`{line.usage}` ¹, or `{line.elsewhere}` from any channel"
+    else:
+        usage = f"`{line.usage}`" + (" (no text)" if line.usage == command else "")
+    return f"{usage} — {line.summary}" + (" ¹" if line.channel_only else "")
 
 
 def incident_list_blocks(cards: Sequence[IncidentCard], *, total: int) -> list[Block]:
@@ -98,7 +102,7 @@ def _list_line(card: IncidentCard) -> str:
 
 def announcement_text(card: IncidentCard) -> str:
     """The broadcast line, also the notification text of the announcement."""
-    title = escape_within(card.title, TITLE_IN_TEXT_MAX)
+    title = escape_within(card.title, TITLE_MAX)
     impact = " Customers are affected." if card.customer_impact else ""
     return (
         f"{card.label} declared: {title} — {card.severity}, lead "

@@ -17,17 +17,22 @@ from messages.blocks import (
     slack_date,
     truncate,
 )
+from messages.ids import (
+    REMINDER_CONTACTED,
+    REMINDER_WRITE,
+    SNOOZE_MINUTES,
+    UPDATE_CALLBACK_ID,
+    UpdateFields,
+    incident_block,
+    reminder_snooze,
+)
+from messages.limits import TITLE_MAX
 from messages.model import IncidentCard
 from messages.tone import Finding
 
 UPDATE_MAX = 2900
-SNOOZE_CHOICES: tuple[tuple[int, str], ...] = ((15, "15 min"), (30, "30 min"), (60, "1 h"))
-
-
-class UpdateFields:
-    TEXT_BLOCK, TEXT_ACTION = "update_text", "text"
-    ANYWAY_BLOCK, ANYWAY_ACTION = "update_anyway", "anyway"
-    ANYWAY_VALUE = "post_anyway"
+SNOOZE_LABELS: dict[int, str] = {15: "15 min", 30: "30 min", 60: "1 h"}
+SNOOZE_CHOICES: tuple[tuple[int, str], ...] = tuple((m, SNOOZE_LABELS[m]) for m in SNOOZE_MINUTES)
 
 
 def update_template(card: IncidentCard, next_due: datetime) -> str:
@@ -49,10 +54,9 @@ def composer_modal(
     findings: Sequence[Finding] = (),
 ) -> dict[str, Any]:
     f = UpdateFields
+    title = escape(truncate(card.title, TITLE_MAX))
     blocks: list[Block] = [
-        context(
-            f"{card.label} · {card.severity} · {card.status} · {escape(truncate(card.title, 150))}"
-        ),
+        context(f"{card.label} · {card.severity} · {card.status} · {title}"),
         {
             "type": "input",
             "block_id": f.TEXT_BLOCK,
@@ -86,7 +90,7 @@ def composer_modal(
         )
     return {
         "type": "modal",
-        "callback_id": "customer_update",
+        "callback_id": UPDATE_CALLBACK_ID,
         "title": plain("Customer update", 24),
         "submit": plain("Post anyway" if findings else "Post update", 24),
         "close": plain("Cancel", 24),
@@ -121,7 +125,7 @@ def posted_update_blocks(
 
 def customer_facing_blocks(card: IncidentCard, text: str) -> list[Block]:
     """What customers see: the update and the incident title, nothing internal."""
-    return [section(f"*Update: {escape(truncate(card.title, 150))}*"), section(escape(text))]
+    return [section(f"*Update: {escape(truncate(card.title, TITLE_MAX))}*"), section(escape(text))]
 
 
 def _quote(text: str) -> str:
@@ -175,13 +179,13 @@ def escalation_dm_text(card: IncidentCard, overdue_minutes: int) -> str:
 
 def _reminder_actions(number: int, token: str) -> Block:
     snoozes = [
-        button(f"Snooze {label}", f"reminder_snooze:{minutes}", token)
+        button(f"Snooze {label}", reminder_snooze(minutes), token)
         for minutes, label in SNOOZE_CHOICES
     ]
     return actions(
-        f"incident:{number}:reminder",
-        button("Write update", "reminder_write", token, style="primary"),
-        button("Customers contacted ✓", "reminder_contacted", token),
+        incident_block(number, "reminder"),
+        button("Write update", REMINDER_WRITE, token, style="primary"),
+        button("Customers contacted ✓", REMINDER_CONTACTED, token),
         *snoozes,
     )
 

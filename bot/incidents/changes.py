@@ -29,6 +29,7 @@ from bot.runtime import logs
 from bot.settings import Settings
 from bot.slack.calls import check_person, invite
 from bot.slack.header import incident_card, refresh_header
+from messages import refusals
 from messages.model import IncidentCard
 from messages.text import role_assigned_text, severity_changed_text, status_changed_text
 from storage.models import Incident
@@ -37,11 +38,6 @@ from storage.repository import IncidentStore
 log = logging.getLogger(__name__)
 
 LIST_LIMIT = 40
-
-NOT_AN_INCIDENT_CHANNEL = (
-    "`/incident {sub}` works inside an incident channel, and this is not one. "
-    "Run it in the incident's channel (`/incident list` shows them)."
-)
 
 
 class IncidentService:
@@ -61,7 +57,7 @@ class IncidentService:
         UserError saying where to run the command or how to take part."""
         incident = await self.store.by_channel(team_id, channel_id)
         if incident is None:
-            raise UserError(NOT_AN_INCIDENT_CHANNEL.format(sub=subcommand))
+            raise UserError(refusals.not_an_incident_channel(subcommand))
         logs.note(incident=incident.number)
         await self.participants.check(client, incident, actor)
         return incident
@@ -72,7 +68,7 @@ class IncidentService:
         """Incident ``number`` of this workspace only, for someone taking part in it."""
         incident = await self.store.by_number(team_id, number)
         if incident is None or incident.channel_id is None:
-            raise UserError(f"There is no incident INC-{number} in this workspace.")
+            raise UserError(refusals.no_such_incident(number))
         logs.note(incident=incident.number)
         await self.participants.check(client, incident, actor)
         return incident
@@ -113,7 +109,7 @@ class IncidentService:
         if not await self.store.change_field(
             incident.id, "status", incident.status, new.value, actor_id
         ):
-            raise UserError("Someone changed the status a moment ago; look at the header.")
+            raise UserError(refusals.changed_meanwhile("status"))
         text = status_changed_text(incident.status, new.value, actor_id)
         await self._announce_and_refresh(client, incident, text, topic=True)
         return None
@@ -123,13 +119,13 @@ class IncidentService:
     ) -> str | None:
         new = check_severity(target, self.settings)
         if new == incident.severity:
-            raise UserError(f"INC-{incident.number} is already {new}.")
+            raise UserError(refusals.already_severity(incident.number, new))
         if Status(incident.status) not in ACTIVE_STATUSES:
-            raise UserError(f"INC-{incident.number} is {incident.status}; severity is settled.")
+            raise UserError(refusals.severity_settled(incident.number, incident.status))
         if not await self.store.change_field(
             incident.id, "severity", incident.severity, new, actor_id
         ):
-            raise UserError("Someone changed the severity a moment ago; look at the header.")
+            raise UserError(refusals.changed_meanwhile("severity"))
         await self.updates.replan(await self.store.reload(incident.id))
         text = severity_changed_text(incident.severity, new, actor_id)
         await self._announce_and_refresh(client, incident, text, topic=True)
@@ -162,7 +158,7 @@ class IncidentService:
 def check_role(role: str) -> str:
     name = role.strip().lower()
     if name not in ROLES:
-        raise UserError(f"“{role}” is not a role. Use one of: {', '.join(ROLES)}.")
+        raise UserError(refusals.not_a_role(role, ROLES))
     return name
 
 
@@ -170,5 +166,5 @@ def parse_status(text: str) -> Status:
     try:
         return Status(text.strip().lower())
     except ValueError:
-        choices = ", ".join(s.value for s in ACTIVE_STATUSES)
-        raise UserError(f"“{text}” is not a status. Use one of: {choices}.") from None
+        choices = tuple(s.value for s in ACTIVE_STATUSES)
+        raise UserError(refusals.not_a_status(text, choices)) from None

@@ -19,6 +19,7 @@ from bot.incidents.updates import UpdateService, Waker
 from bot.settings import Settings
 from bot.slack.calls import check_person, open_view, slack_error
 from bot.slack.header import closure_view, incident_card, refresh_header
+from messages import refusals
 from messages.blocks import mention
 from messages.checklists import FOLLOW_UP, ChecklistPage, checklist_blocks, checklist_text
 from messages.closing import close_modal, closed_text, resolved_blocks
@@ -86,13 +87,9 @@ class CloseService:
     async def check_form(self, client: AsyncWebClient, closure: NewClosure) -> None:
         """What the form alone cannot check: a real due date and a real person."""
         if not closure.root_cause.strip():
-            raise UserError("Write the root cause: customers deserve to know why.", ROOT_CAUSE)
+            raise UserError(refusals.root_cause_missing(), ROOT_CAUSE)
         if closure.follow_up_due < today():
-            raise UserError(
-                f"The follow-up due date {closure.follow_up_due:%d %b %Y} is in the past; "
-                "pick today or later.",
-                FOLLOW_UP_DUE,
-            )
+            raise UserError(refusals.follow_up_due_past(closure.follow_up_due), FOLLOW_UP_DUE)
         try:
             await check_person(client, closure.follow_up_owner)
         except UserError as exc:
@@ -106,10 +103,7 @@ class CloseService:
         if not await self.closures.resolve(
             incident.id, incident.status, closure, actor, follow_up_at
         ):
-            raise UserError(
-                f"Someone changed INC-{incident.number} while you filled in the form; "
-                "look at the header and try again."
-            )
+            raise UserError(refusals.changed_while_closing(incident.number))
         self.waker(follow_up_at)
         return await self.store.reload(incident.id)
 
@@ -175,14 +169,13 @@ class CloseService:
     ) -> ChecklistPage:
         if Status(incident.status) != Status.RESOLVED:
             raise UserError(
-                f"INC-{incident.number} is {incident.status}; follow-ups are recorded "
-                "between resolve and close."
+                refusals.follow_ups_between_resolve_and_close(incident.number, incident.status)
             )
         if answer not in ANSWER_LABELS:
-            raise UserError("Pick one of the answers in the menu.")
+            raise UserError(refusals.pick_an_answer())
         customer = await self.customers.get(incident.id, customer_id)
         if customer is None:
-            raise UserError("That customer is no longer on the list of this incident.")
+            raise UserError(refusals.customer_gone())
         if await self.customers.mark_followed_up(incident.id, customer_id, answer, actor):
             note = f"Recorded: {customer.name} followed up ({ANSWER_LABELS[answer]})."
         else:
@@ -242,9 +235,9 @@ class CloseService:
     ) -> None:
         status = Status(incident.status)
         if status not in REOPENABLE:
-            raise UserError(f"INC-{incident.number} is still {status}; there is nothing to reopen.")
+            raise UserError(refusals.nothing_to_reopen(incident.number, status))
         if not await self.closures.reopen(incident.id, status.value, reason, actor):
-            raise UserError("Someone changed the status a moment ago; look at the header.")
+            raise UserError(refusals.changed_meanwhile("status"))
         await self.reminders.set_state(incident.id, CANCELLED, kind=FOLLOW_UP_REMINDER)
         if status == Status.CLOSED and self.settings.archive_on_close:
             await self._unarchive(client, incident)
@@ -278,6 +271,5 @@ class CloseService:
         except SlackApiError as exc:
             if slack_error(exc) != "not_archived":
                 raise UserError(
-                    f"INC-{incident.number} is reopened, but I could not unarchive its channel "
-                    f"({slack_error(exc)}); unarchive it in Slack."
+                    refusals.unarchive_failed(incident.number, slack_error(exc))
                 ) from None

@@ -13,12 +13,13 @@ from bot.incidents.policy import ACTIVE_STATUSES, Status
 from bot.incidents.updates import UpdateService
 from bot.settings import Settings
 from bot.slack.header import incident_card, refresh_header
+from messages import refusals
 from messages.checklists import CONTACT, FOLLOW_UP, PAGE_SIZE, ChecklistPage, page_count
+from messages.limits import CUSTOMER_NAME_MAX
 from messages.model import CustomerRow
 from storage.customers import CustomerStore
 from storage.models import AffectedCustomer, Incident
 
-CUSTOMER_NAME_MAX = 200
 _SEPARATORS = re.compile(r"[\n,;]+")
 
 
@@ -30,10 +31,7 @@ def parse_customer_list(text: str) -> tuple[str, ...]:
         if not name:
             continue
         if len(name) > CUSTOMER_NAME_MAX:
-            raise UserError(
-                f"The customer name “{name[:40]}…” is {len(name)} characters long; "
-                f"keep each name under {CUSTOMER_NAME_MAX} characters."
-            )
+            raise UserError(refusals.customer_name_too_long(name, CUSTOMER_NAME_MAX))
         names.setdefault(name.casefold(), name)
     return tuple(names.values())
 
@@ -72,17 +70,10 @@ class CustomerService:
         """The names to add, or a UserError saying what is wrong with the list."""
         names = parse_customer_list(text)
         if not names:
-            raise UserError(
-                "Name at least one customer: `/incident customers add Acme, Globex Corp` "
-                "(comma-separated or one per line)."
-            )
+            raise UserError(refusals.name_a_customer())
         counts = await self.customers.counts(incident.id)
         if counts.total + len(names) > MAX_CUSTOMERS:
-            raise UserError(
-                f"That would make {counts.total + len(names)} affected customers; the limit is "
-                f"{MAX_CUSTOMERS}. For an outage this wide, post to your status page and list "
-                "only the accounts you will contact one by one."
-            )
+            raise UserError(refusals.too_many_customers(counts.total + len(names), MAX_CUSTOMERS))
         return names
 
     async def add(
@@ -98,7 +89,7 @@ class CustomerService:
     ) -> str:
         name = " ".join(name.split())
         if not name:
-            raise UserError("Usage: `/incident customers remove <customer name>`")
+            raise UserError(refusals.customers_remove_usage())
         removed = await self.customers.remove(incident.id, name, actor)
         if removed is None:
             raise UserError(await self._not_listed(incident, name))
@@ -108,8 +99,7 @@ class CustomerService:
     async def _not_listed(self, incident: Incident, name: str) -> str:
         names = await self.customers.names(incident.id)
         close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
-        hint = f" Did you mean “{close[0]}”?" if close else ""
-        return f"“{name[:80]}” is not an affected customer of INC-{incident.number}.{hint}"
+        return refusals.not_an_affected_customer(name, incident.number, close[0] if close else None)
 
     async def page(self, incident: Incident, kind: str, page: int, note: str = "") -> ChecklistPage:
         """One page of the contact or follow-up checklist, as it stands now."""
@@ -142,7 +132,7 @@ class CustomerService:
         self._check_active(incident)
         customer = await self.customers.get(incident.id, customer_id)
         if customer is None:
-            raise UserError("That customer is no longer on the list of this incident.")
+            raise UserError(refusals.customer_gone())
         if await self.customers.mark_contacted(incident.id, customer_id, actor):
             note = f"Recorded: {customer.name} was contacted."
             note += await self._all_contacted(client, incident, actor)
@@ -172,10 +162,7 @@ class CustomerService:
 
     def _check_active(self, incident: Incident) -> None:
         if Status(incident.status) not in ACTIVE_STATUSES:
-            raise UserError(
-                f"INC-{incident.number} is {incident.status}; record follow-ups in the "
-                "follow-up checklist instead (`/incident customers`)."
-            )
+            raise UserError(refusals.contacts_are_over(incident.number, incident.status))
 
     async def _refresh(self, client: AsyncWebClient, incident: Incident) -> None:
         fresh = await self.updates.store.reload(incident.id)

@@ -22,14 +22,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.incidents.channel_names import channel_name
 from bot.incidents.errors import UserError
-from bot.incidents.policy import TITLE_MAX_CHARS, Status
+from bot.incidents.policy import Status
 from bot.incidents.updates import UpdateService
 from bot.runtime import logs
 from bot.settings import Settings
 from bot.slack.calls import invite, post_joining, slack_error
 from bot.slack.header import incident_card, refresh_header
 from bot.slack.outbox import Delivered, describe, transient
+from messages import refusals
 from messages.header import channel_topic, incident_header, incident_header_text
+from messages.limits import TITLE_MAX
 from messages.model import IncidentCard
 from messages.text import announcement_blocks, announcement_text
 from storage.models import Incident
@@ -65,27 +67,19 @@ class Declared:
 
 
 def check_title(title: str) -> str:
-    """A title is required and must fit Slack's header (150 characters)."""
+    """A title is required and must fit Slack's header (``TITLE_MAX`` characters)."""
     title = " ".join(title.split())
     if not title:
-        raise UserError(
-            "An incident needs a title. Try `/incident declare Checkout is failing`, "
-            "or `/incident` to open the form."
-        )
-    if len(title) > TITLE_MAX_CHARS:
-        raise UserError(
-            f"That title is {len(title)} characters; Slack shows at most {TITLE_MAX_CHARS}. "
-            "Shorten it and put the details in the description."
-        )
+        raise UserError(refusals.title_missing())
+    if len(title) > TITLE_MAX:
+        raise UserError(refusals.title_too_long(len(title), TITLE_MAX))
     return title
 
 
 def check_severity(severity: str, settings: Settings) -> str:
     name = severity.strip().upper()
     if name not in settings.severities:
-        raise UserError(
-            f"“{severity}” is not a severity. Use one of: {', '.join(settings.severities)}."
-        )
+        raise UserError(refusals.not_a_severity(severity, settings.severities))
     return name
 
 
@@ -130,11 +124,7 @@ class DeclareFlow:
                 if slack_error(exc) == "name_taken":
                     continue
                 await self.store.discard(incident.id)
-                raise UserError(
-                    f"Slack refused to create the incident channel `#{name}` "
-                    f"(`{slack_error(exc)}`), so no incident was opened. "
-                    "Check that Amends may create channels, then try again."
-                ) from exc
+                raise UserError(refusals.channel_refused(name, slack_error(exc))) from exc
             except Exception:
                 await self.store.discard(incident.id)
                 raise
@@ -143,11 +133,8 @@ class DeclareFlow:
             await self.store.attach_channel(incident.id, response["channel"]["id"], name)
             return
         await self.store.discard(incident.id)
-        raise UserError(
-            f"Every channel name from `#{channel_name(incident.number, incident.title)}` on is "
-            "taken, so no incident was opened. Archive or rename old channels, or use "
-            "another title."
-        )
+        first = channel_name(incident.number, incident.title)
+        raise UserError(refusals.channel_names_taken(first))
 
     async def _set_up_channel(self, client: AsyncWebClient, incident: Incident) -> list[str]:
         channel = str(incident.channel_id)

@@ -13,6 +13,7 @@ import time
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.incidents.errors import UserError
+from messages import refusals
 from storage.models import Incident
 
 MEMBERS_TTL_SECONDS = 30.0
@@ -33,10 +34,7 @@ class Participants:
             return
         if user_id in await self._channel_members(client, incident.channel_id, fresh=True):
             return
-        raise UserError(
-            f"Only people taking part in INC-{incident.number} can change it. Join "
-            f"<#{incident.channel_id}> (or ask the lead to add you), then try again."
-        )
+        raise UserError(refusals.not_a_participant(incident.number, incident.channel_id))
 
     def joined(self, channel_id: str) -> None:
         """Someone was just invited: read the members afresh next time."""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from messages import refusals
 from messages.model import ROLE_ORDER
 
-TITLE_MAX_CHARS = 150
 """A title must fit Slack's header block (150 characters)."""
 
 
@@ -44,18 +44,14 @@ def next_statuses(current: Status) -> tuple[Status, ...]:
 def check_transition(current: Status, target: Status) -> None:
     """Raise :class:`TransitionError` unless ``current`` may move to ``target``."""
     if target == current:
-        raise TransitionError(f"The incident is already *{current}*.")
+        raise TransitionError(refusals.already_status(current))
     if target in (Status.RESOLVED, Status.CLOSED):
-        raise TransitionError(
-            "Resolving needs a root cause and a customer follow-up: use `/incident close`."
-        )
+        raise TransitionError(refusals.resolve_with_close())
     if current not in ACTIVE_STATUSES:
-        raise TransitionError(
-            f"The incident is *{current}*; its status can no longer change with `/incident status`."
-        )
+        raise TransitionError(refusals.status_settled(current))
     if target not in _TRANSITIONS[current]:
         allowed = ", ".join(s.value for s in _TRANSITIONS[current])
-        raise TransitionError(f"An incident that is *{current}* can move to: {allowed}.")
+        raise TransitionError(refusals.cannot_move(current, allowed))
 
 
 def comms_owner(roles: dict[str, str | None]) -> str | None:
@@ -77,20 +73,11 @@ def check_may_close(
 ) -> None:
     """Raise :class:`CloseRefused` unless ``user`` may close incident ``number`` now."""
     if status == Status.RESOLVED:
-        raise CloseRefused(
-            f"INC-{number} is already resolved and its customer follow-up is under way "
-            "(`/incident customers` shows it)."
-        )
+        raise CloseRefused(refusals.already_resolved(number))
     if status == Status.CLOSED:
-        raise CloseRefused(
-            f"INC-{number} is already closed. `/incident reopen <reason>` reopens it."
-        )
+        raise CloseRefused(refusals.already_closed(number))
     if user not in closers(roles, admins):
-        raise CloseRefused(
-            f"Only the incident lead or the comms owner ({_who(roles)}) or an Amends admin "
-            f"can close INC-{number}. Ask one of them, or ask the lead to give you the comms "
-            "role."
-        )
+        raise CloseRefused(refusals.who_may_close(number, _who(roles)))
 
 
 def check_may_assign(
@@ -98,10 +85,7 @@ def check_may_assign(
 ) -> None:
     """Handing over the lead is limited like closing; the other roles anyone in it may fill."""
     if role == "lead" and user not in closers(roles, admins):
-        raise CloseRefused(
-            f"Only the incident lead or the comms owner ({_who(roles)}) or an Amends admin "
-            f"can hand the lead of INC-{number} to someone else. Ask one of them."
-        )
+        raise CloseRefused(refusals.who_may_hand_over_the_lead(number, _who(roles)))
 
 
 def _who(roles: dict[str, str | None]) -> str:

@@ -42,7 +42,7 @@ from bot.runtime import logs
 from bot.runtime.health import SweepRecord
 from bot.runtime.metrics import Metrics
 from bot.settings import Settings
-from bot.slack.calls import slack_error
+from bot.slack.calls import MAX_BACKOFF, ClientFor, slack_error
 from bot.slack.header import incident_card
 from bot.slack.workspaces import workspace_gone
 from messages.closing import follow_up_reminder_blocks
@@ -62,7 +62,6 @@ from storage.repository import IncidentStore
 
 log = logging.getLogger(__name__)
 
-ClientFor = Callable[[str], Awaitable[AsyncWebClient]]
 Parked = Callable[[int], Awaitable[bool]]
 """Whether an incident still has Slack calls parked in the outbox (its lane is busy)."""
 
@@ -73,7 +72,6 @@ class BehindParkedCalls(Exception):
 
 CLAIM_BATCH = 200
 DELIVERY_CONCURRENCY = 50
-MAX_BACKOFF = timedelta(minutes=5)
 NEAR = timedelta(seconds=1)
 """Due times closer than this are waited for in the sweep itself, not via the scheduler."""
 HEARTBEATS_PER_LEASE = 3

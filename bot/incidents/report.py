@@ -14,6 +14,7 @@ from bot.settings import Settings
 from bot.slack.calls import slack_error
 from bot.slack.header import closure_view, incident_card
 from bot.slack.outbox import UPLOAD, Outbox
+from messages import refusals
 from messages.report import (
     PostedUpdate,
     RecoveryFigures,
@@ -63,10 +64,7 @@ class ReportService:
 
     async def data(self, incident: Incident) -> ReportData:
         if incident.closure is None or incident.status not in ("resolved", "closed"):
-            raise UserError(
-                f"INC-{incident.number} is not resolved yet: the report needs the root cause. "
-                "Close it first with `/incident close`."
-            )
+            raise UserError(refusals.report_needs_resolve(incident.number))
         updates = await self.store.updates(incident.id)
         timeline = await self.store.timeline(incident.id)
         return ReportData(

@@ -21,6 +21,7 @@ from bot.settings import Settings
 from bot.slack.calls import open_view, post_joining, slack_error
 from bot.slack.header import closure_view, incident_card, refresh_header
 from bot.slack.outbox import QUEUED, Outbox, describe, transient
+from messages import refusals
 from messages.closing import resolved_template
 from messages.model import IncidentCard
 from messages.tone import FINAL_RULES, RULES, Finding, check_tone
@@ -54,9 +55,9 @@ class Submitted:
 def check_update_text(text: str) -> str:
     text = text.strip()
     if not text:
-        raise UserError("Write the update first: customers need to hear something.")
+        raise UserError(refusals.update_empty())
     if len(text) > UPDATE_MAX:
-        raise UserError(f"Keep it under {UPDATE_MAX} characters (it is {len(text)}).")
+        raise UserError(refusals.update_too_long(UPDATE_MAX, len(text)))
     return text
 
 
@@ -263,12 +264,8 @@ class UpdateService:
 
     def _stale_reason(self, incident: Incident) -> str:
         if Status(incident.status) not in ACTIVE_STATUSES:
-            return f"INC-{incident.number} is {incident.status}; there is nothing to remind."
-        last = incident.last_update_at
-        when = f" (last update {last:%H:%M} UTC)" if last else ""
-        due = incident.next_update_due
-        nxt = f"; the next is due {due:%H:%M} UTC" if due else ""
-        return f"This reminder was already handled{when}{nxt}."
+            return refusals.nothing_to_remind(incident.number, incident.status)
+        return refusals.reminder_already_handled(incident.last_update_at, incident.next_update_due)
 
     async def customers_contacted(
         self, client: AsyncWebClient, incident: Incident, actor_id: str
@@ -302,9 +299,7 @@ class UpdateService:
         self._check_open(incident)
         if not await self.store.set_paused(incident.id, paused, actor_id):
             state = "paused" if paused else "running"
-            raise UserError(
-                f"Customer-update reminders for INC-{incident.number} are already {state}."
-            )
+            raise UserError(refusals.reminders_already(incident.number, state))
         if paused:
             await self.reminders.set_state(incident.id, PAUSED)
             text = (
@@ -340,15 +335,9 @@ class UpdateService:
 
     def _closure_of(self, incident: Incident) -> Closure:
         if incident.closure is None or Status(incident.status) in ACTIVE_STATUSES:
-            raise UserError(
-                f"INC-{incident.number} is not resolved yet; the final update comes with "
-                "`/incident close`."
-            )
+            raise UserError(refusals.final_update_needs_close(incident.number))
         return incident.closure
 
     def _check_open(self, incident: Incident) -> None:
         if Status(incident.status) not in ACTIVE_STATUSES:
-            raise UserError(
-                f"INC-{incident.number} is {incident.status}; customer updates and "
-                "reminders have stopped."
-            )
+            raise UserError(refusals.updates_stopped(incident.number, incident.status))

@@ -12,11 +12,12 @@ from bot.incidents.changes import IncidentService
 from bot.incidents.closing import CloseService
 from bot.incidents.customers import CustomerService
 from bot.incidents.declare import HEADER_POSTED, DeclareFlow
-from bot.incidents.reminders import ClientFor, ReminderEngine
+from bot.incidents.reminders import ReminderEngine
 from bot.incidents.report import ReportService
 from bot.incidents.updates import UpdateService
 from bot.runtime.metrics import Metrics
 from bot.settings import Settings
+from bot.slack.calls import ClientFor
 from bot.slack.event_deliveries import EventDeliveries
 from bot.slack.outbox import Outbox
 from bot.slack.workspaces import Departures

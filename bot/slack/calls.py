@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.incidents.errors import UserError
+from messages import refusals
+
+ClientFor = Callable[[str], Awaitable[AsyncWebClient]]
+"""The Web API client of a workspace, by team id (under OAuth each has its own token)."""
+
+MAX_BACKOFF = timedelta(minutes=5)
+"""The longest wait before Slack is tried again, for parked calls and for reminders."""
 
 
 def slack_error(exc: SlackApiError) -> str:
@@ -49,9 +57,7 @@ async def open_view(
         await client.views_open(trigger_id=trigger_id, view=view)
     except SlackApiError as exc:
         if slack_error(exc) in ("expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id"):
-            raise UserError(
-                f"Slack closed the window for opening the form (it allows 3 seconds). {retry_hint}"
-            ) from None
+            raise UserError(refusals.form_window_closed(retry_hint)) from None
         raise
 
 
@@ -74,10 +80,10 @@ async def check_person(client: AsyncWebClient, user_id: str) -> None:
         response = await client.users_info(user=user_id)
     except SlackApiError as exc:
         if slack_error(exc) == "user_not_found":
-            raise UserError(f"I can't find the user `{user_id}` in this workspace.") from None
+            raise UserError(refusals.unknown_user(user_id)) from None
         raise
     user = response["user"]
     if user.get("deleted"):
-        raise UserError(f"<@{user_id}> has left the workspace; pick someone who is here.")
+        raise UserError(refusals.user_left(user_id))
     if user.get("is_bot"):
-        raise UserError(f"<@{user_id}> is a bot; pick a person.")
+        raise UserError(refusals.user_is_a_bot(user_id))

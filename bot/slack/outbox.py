@@ -41,7 +41,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime.metrics import Metrics
 from bot.runtime.periodic import Periodic
-from bot.slack.calls import slack_error
+from bot.slack.calls import MAX_BACKOFF, ClientFor, slack_error
 from bot.slack.workspaces import NotInstalled, workspace_gone
 from storage.db import database_unavailable
 from storage.models import OutboxCall, utcnow
@@ -49,11 +49,9 @@ from storage.outbox import OutboxStore
 
 log = logging.getLogger("amends.outbox")
 
-ClientFor = Callable[[str], Awaitable[AsyncWebClient]]
 TRANSIENT_ERRORS = frozenset(
     {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}
 )
-MAX_BACKOFF = timedelta(minutes=5)
 GIVE_UP_AFTER = timedelta(days=1)
 BATCH = 50
 

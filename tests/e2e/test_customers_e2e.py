@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from messages import ids, refusals
 from storage.models import CONTACTED
 from tests.support.customer_helpers import (
     assert_within_limits,
@@ -40,12 +41,12 @@ async def test_customers_are_added_listed_and_removed_with_clear_answers(harness
     said_add = await customers_cmd(h, channel, "add Acme, Globex Corp\nacme; Initech")
     assert "Added 3 affected customer(s): Acme, Globex Corp, Initech." in said_add
     assert "Already listed: ACME." in await customers_cmd(h, channel, "add ACME")
-    assert "Name at least one customer" in await customers_cmd(h, channel, "add , ;")
+    assert refusals.name_a_customer() in await customers_cmd(h, channel, "add , ;")
     assert "Did you mean “Acme”?" in await customers_cmd(h, channel, "remove Acmee")
     assert "Removed Initech" in await customers_cmd(h, channel, "remove initech")
-    assert "Usage: `/incident customers`" in await customers_cmd(h, channel, "frobnicate")
+    assert refusals.customers_usage() in await customers_cmd(h, channel, "frobnicate")
     too_long = await customers_cmd(h, channel, "add " + "x" * 250)
-    assert "keep each name under 200 characters" in too_long
+    assert refusals.customer_name_too_long("x" * 250, 200) in too_long
     incident = await h.store.by_number(TEAM, 1)
     assert [c.name for c in incident.customers] == ["Acme", "Globex Corp"]
     kinds = [e.kind for e in await h.store.timeline(incident.id)]
@@ -54,7 +55,7 @@ async def test_customers_are_added_listed_and_removed_with_clear_answers(harness
         lambda: "Affected customers (2)" in json.dumps(header_message(h, channel)["blocks"])
     )
     outside = await customers_cmd(h, h.general, "")
-    assert "works inside an incident channel" in outside
+    assert refusals.not_an_incident_channel("customers") in outside
 
 
 async def test_confirming_a_contact_edits_the_checklist_and_counts_once(harness: Harness) -> None:
@@ -62,7 +63,7 @@ async def test_confirming_a_contact_edits_the_checklist_and_counts_once(harness:
     channel = await declare_with(h, "Acme, Globex Corp, Initech")
     header = header_message(h, channel)
     for user in (ALICE, BOB):
-        await h.driver.click(header, "show_checklist", user_id=user)
+        await h.driver.click(header, ids.SHOW_CHECKLIST, user_id=user)
     await h.double.wait_for(lambda: ephemerals_for(h, channel, BOB))
     alice_list, bob_list = latest_ephemeral(h, channel, ALICE), latest_ephemeral(h, channel, BOB)
     assert "0 of 3 contacted" in json.dumps(alice_list["blocks"])
@@ -89,14 +90,14 @@ async def test_confirming_a_contact_edits_the_checklist_and_counts_once(harness:
     ]
     assert len(checklists) == 1, "edited in place, not a new message"
 
-    await h.driver.click(latest_ephemeral(h, channel, ALICE), "contact_all", user_id=ALICE)
+    await h.driver.click(latest_ephemeral(h, channel, ALICE), ids.CONTACT_ALL, user_id=ALICE)
     await h.double.wait_for(
         lambda: "3 of 3 contacted" in json.dumps(latest_ephemeral(h, channel, ALICE)["blocks"])
     )
     incident = await h.store.by_number(TEAM, 1)
     assert {c.contact_state for c in incident.customers} == {CONTACTED}
     assert [u.kind for u in await h.store.updates(incident.id)] == ["contacted"]
-    again = await h.driver.click(alice_list, "contact_all", user_id=ALICE)
+    again = await h.driver.click(alice_list, ids.CONTACT_ALL, user_id=ALICE)
     assert again.status == 200
     await h.double.wait_for(
         lambda: "already been confirmed" in json.dumps(latest_ephemeral(h, channel, ALICE))
@@ -113,7 +114,7 @@ async def test_a_thousand_customers_page_within_limits_and_all_can_be_confirmed(
     assert len(incident.customers) == 1000
     calls_before = len(h.double.calls)
     started = time.perf_counter()
-    await h.driver.click(header_message(h, channel), "show_checklist", user_id=ALICE)
+    await h.driver.click(header_message(h, channel), ids.SHOW_CHECKLIST, user_id=ALICE)
     page = await h.double.wait_for(lambda: (ephemerals_for(h, channel, ALICE) or [None])[-1])
     first_render = time.perf_counter() - started
     seen: list[str] = []
@@ -132,7 +133,7 @@ async def test_a_thousand_customers_page_within_limits_and_all_can_be_confirmed(
             page = latest_ephemeral(h, channel, ALICE)
         if number < 25:
             edits = page.get("edited", {}).get("ts")
-            await h.driver.click(page, "checklist_next", user_id=ALICE)
+            await h.driver.click(page, ids.CHECKLIST_NEXT, user_id=ALICE)
             await h.double.wait_for(
                 lambda edits=edits: (
                     latest_ephemeral(h, channel, ALICE).get("edited", {}).get("ts") != edits
@@ -141,7 +142,7 @@ async def test_a_thousand_customers_page_within_limits_and_all_can_be_confirmed(
             page = latest_ephemeral(h, channel, ALICE)
     assert seen == names, "every customer appears on exactly one page, in order"
     assert "All remaining ✓ (999)" in json.dumps(page["blocks"], ensure_ascii=False)
-    await h.driver.click(page, "contact_all", user_id=ALICE)
+    await h.driver.click(page, ids.CONTACT_ALL, user_id=ALICE)
     await h.double.wait_for(
         lambda: "1000 of 1000 contacted" in json.dumps(latest_ephemeral(h, channel, ALICE))
     )
@@ -160,17 +161,23 @@ async def test_customers_add_without_names_opens_a_form(harness: Harness) -> Non
     h = harness
     channel = await declare_with(h)
     await h.driver.command("/incident", "customers add", user_id=ALICE, channel_id=channel)
+    f = ids.CustomersFields
     form = await h.double.wait_for(
         lambda: next(
-            (v for v in h.double.views.values() if v.get("callback_id") == "add_customers"), None
+            (
+                v
+                for v in h.double.views.values()
+                if v.get("callback_id") == ids.CUSTOMERS_CALLBACK_ID
+            ),
+            None,
         )
     )
     empty = await h.driver.submit_view(
-        form["id"], {"customers_names": {"names": " , "}}, user_id=ALICE
+        form["id"], {f.NAMES_BLOCK: {f.NAMES_ACTION: " , "}}, user_id=ALICE
     )
-    assert empty.json and "Name at least one customer" in empty.json["errors"]["customers_names"]
+    assert empty.json and empty.json["errors"][f.NAMES_BLOCK] == refusals.name_a_customer()
     done = await h.driver.submit_view(
-        form["id"], {"customers_names": {"names": "Acme\nGlobex"}}, user_id=ALICE
+        form["id"], {f.NAMES_BLOCK: {f.NAMES_ACTION: "Acme\nGlobex"}}, user_id=ALICE
     )
     assert done.status == 200 and not done.text
     await h.double.wait_for(
@@ -191,14 +198,14 @@ async def test_the_reminders_contacted_button_opens_the_checklist(engine: AsyncE
         channel = await declare_with(h, "Acme, Globex")
         reminder = await h.double.wait_for(
             lambda: next(
-                (m for m in h.double.messages(channel) if "reminder_contacted" in json.dumps(m)),
+                (m for m in h.double.messages(channel) if ids.REMINDER_CONTACTED in json.dumps(m)),
                 None,
             )
         )
-        await h.driver.click(reminder, "reminder_contacted", user_id=ALICE)
+        await h.driver.click(reminder, ids.REMINDER_CONTACTED, user_id=ALICE)
         checklist = await h.double.wait_for(lambda: ephemerals_for(h, channel, ALICE))
         assert "0 of 2 contacted" in json.dumps(checklist[-1]["blocks"])
-        await h.driver.click(checklist[-1], "contact_all", user_id=ALICE)
+        await h.driver.click(checklist[-1], ids.CONTACT_ALL, user_id=ALICE)
         await h.double.wait_for(
             lambda: "2 of 2 contacted" in json.dumps(latest_ephemeral(h, channel, ALICE))
         )

@@ -22,7 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from handlers.errors import DATABASE_AWAY
+from messages import ids, refusals
 from storage.db import create_engine
 from storage.models import utcnow
 from tests.support.harness import (
@@ -182,13 +182,13 @@ async def test_requests_in_the_gap_are_told_to_try_again_and_work_after(
         "/incident", "status identified", user_id=ALICE, channel_id=channel
     )
     assert command.status == 200 and command.elapsed < ACK_DEADLINE, command
-    assert DATABASE_AWAY in await said(h, command)
+    assert refusals.database_away() in await said(h, command)
 
     click = await h.driver.click(
-        header, "status_select", user_id=BOB, selected_option_value="monitoring"
+        header, ids.STATUS_SELECT, user_id=BOB, selected_option_value="monitoring"
     )
     assert click.status == 200 and click.elapsed < ACK_DEADLINE, click
-    assert DATABASE_AWAY in await said(h, click)
+    assert refusals.database_away() in await said(h, click)
 
     # The process keeps serving: a request that needs no database is answered as usual.
     help_reply = await h.driver.command("/incident", "help", user_id=ALICE, channel_id=channel)
@@ -213,7 +213,9 @@ async def test_requests_in_the_gap_are_told_to_try_again_and_work_after(
     incident = await h.store.by_number(TEAM, 1)
     assert incident is not None and incident.status == "identified"
     await asyncio.sleep(0.2)
-    assert not any(DATABASE_AWAY in t for t in ephemeral_texts(h, str(again.response_url)))
+    assert not any(
+        refusals.database_away() in t for t in ephemeral_texts(h, str(again.response_url))
+    )
 
 
 async def test_a_reminder_due_during_the_gap_goes_out_once_after_it(

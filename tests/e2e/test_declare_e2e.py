@@ -6,6 +6,7 @@ import asyncio
 import re
 
 from bot.incidents.channel_names import VALID_CHANNEL_NAME
+from messages import ids, refusals
 from tests.support.harness import ALICE, BOB, Harness
 from tests.support.helpers import (
     block_text,
@@ -110,9 +111,9 @@ async def test_title_problems_are_answered_in_the_ack(harness: Harness) -> None:
     h = harness
     long_title = "x" * 151
     for text, expected in (
-        ("declare", "needs a title"),
-        ("declare    ", "needs a title"),
-        (f"declare {long_title}", "151 characters"),
+        ("declare", refusals.title_missing()),
+        ("declare    ", refusals.title_missing()),
+        (f"declare {long_title}", refusals.title_too_long(151, 150)),
     ):
         reply = await h.driver.command("/incident", text, user_id=ALICE, channel_id=h.general)
         assert reply.status == 200
@@ -129,7 +130,7 @@ async def test_declare_modal_collects_the_whole_picture(harness: Harness) -> Non
     assert opened[0].response["ok"], opened[0].response
     view_id = opened[0].response["view"]["id"]
     view = h.double.views[view_id]
-    assert view["callback_id"] == "declare_incident"
+    assert view["callback_id"] == ids.DECLARE_CALLBACK_ID
     submit = await h.driver.submit_view(
         view_id,
         values=modal_values(

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from messages import ids
 from tests.support.customer_helpers import close_values, declare_with, opened_view
 from tests.support.harness import ALICE, TEAM, Harness, start_harness, stop_harness
 from tests.support.helpers import created_channel, eventually, said, shown_text, team_joins
@@ -75,7 +76,7 @@ async def resolve_while_slack_fails(h: Harness, channel: str) -> str:
     before = len(h.double.ok_calls_to("views.open"))
     await h.driver.command("/incident", "close", user_id=ALICE, channel_id=channel)
     await h.double.wait_for(lambda: len(h.double.ok_calls_to("views.open")) > before)
-    form = opened_view(h, "close_incident")
+    form = opened_view(h, ids.CLOSE_CALLBACK_ID)
     h.double.fail_next("chat.postMessage", http_status=500, times=FAILS)
     reply = await h.driver.submit_view(str(form["id"]), close_values(), user_id=ALICE)
     assert reply.json and reply.json["response_action"] == "update", reply.text
@@ -255,7 +256,7 @@ async def test_a_parked_post_waits_for_the_older_one_of_its_incident_in_the_retr
     before = len(h.double.ok_calls_to("views.open"))
     await h.driver.command("/incident", "close", user_id=ALICE, channel_id=channel)
     await h.double.wait_for(lambda: len(h.double.ok_calls_to("views.open")) > before)
-    form = opened_view(h, "close_incident")
+    form = opened_view(h, ids.CLOSE_CALLBACK_ID)
     await h.driver.submit_view(str(form["id"]), close_values(), user_id=ALICE)
 
     async def both_parked() -> bool:
@@ -319,7 +320,7 @@ async def test_dropped_connections_at_the_close_lose_neither_the_checklist_nor_t
         form_before = len(h.double.ok_calls_to("views.open"))
         await h.driver.command("/incident", "close", user_id=ALICE, channel_id=channel)
         await h.double.wait_for(lambda: len(h.double.ok_calls_to("views.open")) > form_before)
-        form = opened_view(h, "close_incident")
+        form = opened_view(h, ids.CLOSE_CALLBACK_ID)
         reply = await h.driver.submit_view(str(form["id"]), close_values(), user_id=ALICE)
         assert reply.status == 200
 

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from bot.sandbox.double.events import NotAnEvent
 from bot.sandbox.double.server import SlackDouble
+from messages import ids
 from storage.models import SeenRequest
 from tests.e2e.test_socket_mode import SocketBot, double, socket_bot
 from tests.e2e.test_updates_e2e import declare
@@ -72,7 +73,7 @@ async def test_commands_and_clicks_write_nothing_to_guard_against_redeliveries(
     channel = await declare(h, "SEV2")
     await h.driver.click(
         header_message(h, channel),
-        "status_select",
+        ids.STATUS_SELECT,
         user_id=ALICE,
         selected_option_value="identified",
     )
@@ -103,7 +104,7 @@ async def test_a_double_click_changes_the_status_once_and_says_so(harness: Harne
     clicks = await asyncio.gather(
         *(
             h.driver.click(
-                header, "status_select", user_id=user, selected_option_value="monitoring"
+                header, ids.STATUS_SELECT, user_id=user, selected_option_value="monitoring"
             )
             for user in (ALICE, BOB)
         )

@@ -26,6 +26,7 @@ from bot.runtime.metrics import LATE_SECONDS
 from bot.runtime.serve import serve
 from bot.sandbox.double.server import SlackDouble
 from bot.settings import Settings
+from messages import ids
 from storage.models import Reminder, utcnow
 from storage.reminders import CUSTOMER_UPDATE, FOLLOW_UP
 from tests.e2e.test_db_outage import Proxied
@@ -350,7 +351,7 @@ async def resolve_with_a_follow_up(h: Harness) -> str:
     channel = await declare_with(h, "Acme")
     await h.driver.command("/incident", "close", user_id=ALICE, channel_id=channel)
     await h.double.wait_for(lambda: h.double.ok_calls_to("views.open"))
-    form = opened_view(h, "close_incident")
+    form = opened_view(h, ids.CLOSE_CALLBACK_ID)
     await h.driver.submit_view(str(form["id"]), close_values(owner=BOB), user_id=ALICE)
     return channel
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.sandbox.driver import ArchivedChannelError
-from handlers.parsing import REOPEN_USAGE
+from messages import refusals
 from storage.models import utcnow
 from tests.support.customer_helpers import close_values, declare_with, opened_view
 from tests.support.harness import ALICE, TEAM, Harness, start_harness, stop_harness
@@ -86,7 +86,7 @@ async def test_reopen_by_number_without_a_reason_is_refused_with_the_usage(
     h = archiving
     await closed_and_archived(h)
     reply = await h.driver.command("/incident", "reopen INC-1", user_id=ALICE, channel_id=h.general)
-    assert REOPEN_USAGE in reply_text(reply)
+    assert refusals.reopen_usage() in reply_text(reply)
     incident = await h.store.by_number(TEAM, 1)
     assert incident is not None and incident.status == "closed"
 

@@ -22,6 +22,7 @@ from bot.runtime.serve import serve
 from bot.sandbox.double.server import SlackDouble
 from bot.sandbox.double.state import APP_ID
 from bot.sandbox.driver import VERIFICATION_TOKEN, Chosen, action_payload, find_element
+from messages import ids
 from tests.support.harness import ALICE, BOB, TEAM, make_settings
 
 APP_TOKEN = "xapp-1-test"
@@ -172,7 +173,12 @@ async def test_serve_in_socket_mode_declares_and_takes_clicks(socket_bot: Socket
     assert f"<#{channel['id']}" in str(told[0].body)
 
     click = block_actions(
-        d, header, "role_select:tech", user_id=ALICE, channel_id=channel["id"], selected_user=BOB
+        d,
+        header,
+        ids.role_select("tech"),
+        user_id=ALICE,
+        channel_id=channel["id"],
+        selected_user=BOB,
     )
     assert await d.deliver("interactive", click, timeout=3.0) is None  # a bare ack
     assert d.socket.deliveries[-1].envelope["accepts_response_payload"] is False

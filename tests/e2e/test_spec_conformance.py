@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from messages import ids
 from tests.support.harness import ALICE, BOB, MARIA, Harness, start_harness, stop_harness
 from tests.support.helpers import header_message
 from tests.support.slack_spec import call_problems
@@ -16,7 +17,7 @@ async def test_outgoing_calls_follow_slacks_spec(harness: Harness) -> None:
     channel = h.double.calls_to("conversations.create")[-1].response["channel"]["id"]
     await h.driver.command("/incident", f"role comms <@{MARIA}>", user_id=ALICE, channel_id=channel)
     await h.driver.click(
-        header_message(h, channel), "role_select:scribe", user_id=ALICE, selected_user=BOB
+        header_message(h, channel), ids.role_select("scribe"), user_id=ALICE, selected_user=BOB
     )
     await h.double.wait_for(lambda: BOB in h.double.members(channel))  # Bob is scribe now
     await h.driver.command("/incident", "status identified", user_id=BOB, channel_id=channel)

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from messages import ids
 from storage.db import migrate
 from storage.models import utcnow
 from storage.repository import IncidentStore, NewIncident, NewUpdate
@@ -39,7 +40,7 @@ async def confirm_last_two_at_once(h: Harness, names: tuple[str, str]) -> str:
     channel = await declare_with(h, ", ".join(names))
     header = header_message(h, channel)
     for user in (ALICE, BOB):
-        await h.driver.click(header, "show_checklist", user_id=user)
+        await h.driver.click(header, ids.SHOW_CHECKLIST, user_id=user)
     await h.double.wait_for(
         lambda: ephemerals_for(h, channel, ALICE) and ephemerals_for(h, channel, BOB)
     )
@@ -145,7 +146,7 @@ async def test_a_customer_added_after_everyone_was_contacted_counts_again_once_c
                 "/incident", f"customers add {name}", user_id=ALICE, channel_id=channel
             )
             assert "Added 1" in await said(h, reply)
-        await h.driver.click(header_message(h, channel), "show_checklist", user_id=ALICE)
+        await h.driver.click(header_message(h, channel), ids.SHOW_CHECKLIST, user_id=ALICE)
         await h.double.wait_for(
             lambda name=name: any(
                 f"*{name}*" in json.dumps(m) for m in ephemerals_for(h, channel, ALICE)

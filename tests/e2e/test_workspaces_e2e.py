@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.runtime.process import Runtime
 from bot.sandbox.double.server import SlackDouble
 from bot.sandbox.driver import DriverReply, SlackDriver
+from messages import ids
 from storage.reminders import CANCELLED
 from tests.support.blockkit_readers import block_holding
 from tests.support.harness import ALICE, BOB, SIGNING_SECRET, TEAM, make_settings
@@ -161,7 +162,7 @@ async def test_one_workspace_cannot_reach_the_others_incident(two: Two) -> None:
         "actions": [
             {
                 "type": "static_select",
-                "action_id": "status_select",
+                "action_id": ids.STATUS_SELECT,
                 "block_id": picker["block_id"],
                 "selected_option": {
                     "text": {"type": "plain_text", "text": "Identified"},

@@ -41,7 +41,7 @@ from bot.runtime.gate import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from bot.sandbox.double.blockkit import validate_blocks, validate_view
 from bot.sandbox.double.state import APP_ID
 from bot.sandbox.driver import VERIFICATION_TOKEN, DriverReply
-from handlers.parsing import SUBCOMMANDS
+from handlers.subcommands import SUBCOMMANDS
 from storage.db import create_engine
 from tests.support.harness import (
     ALICE,

@@ -13,9 +13,10 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot.sandbox.double.blockkit import validate_blocks, validate_view
-from handlers.parsing import SUBCOMMANDS
+from handlers.subcommands import COMMAND, help_lines
 from messages.header import channel_topic, incident_header, incident_header_text
-from messages.modals import DECLARE_CALLBACK_ID, DeclareFields, declare_modal, error_modal
+from messages.ids import DECLARE_CALLBACK_ID, DeclareFields
+from messages.modals import declare_modal, error_modal
 from messages.model import ROLE_ORDER, IncidentCard
 from messages.text import (
     announcement_blocks,
@@ -38,6 +39,7 @@ from tests.support.blockkit_readers import (
     view_input,
 )
 from tests.support.blockkit_readers import control as element
+from tests.support.harness import make_settings
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 SNEAKY_TITLE = "<!channel> ping <@U1> & <https://evil.example|click>"
@@ -117,7 +119,7 @@ def test_every_builder_round_trips_through_slack_sdk() -> None:
             assert validate_blocks(blocks) == []
             sdk_round_trip(blocks)
     for blocks in (
-        help_blocks(),
+        help_blocks(COMMAND, help_lines(make_settings("http://127.0.0.1:9/api/"))),
         incident_list_blocks(cards, total=3),
         incident_list_blocks([], total=0),
     ):
@@ -380,28 +382,6 @@ def test_list_says_how_many_more_the_caller_did_not_load() -> None:
 def test_empty_list_is_friendly() -> None:
     blocks = incident_list_blocks([], total=0)
     assert len(blocks) == 1 and "No open incidents right now" in section_texts(blocks)[0]
-
-
-def test_help_names_every_subcommand_and_marks_channel_only_ones() -> None:
-    blocks = help_blocks("/inc")
-    text = section_texts(blocks)[0]
-    for sub in SUBCOMMANDS:
-        assert f"`/inc {sub}" in text, sub
-    assert "`/inc` (no text)" in text
-    channel_only = [line for line in text.split("\n") if line.endswith("¹")]
-    assert {line.split()[1].strip("`") for line in channel_only} == {
-        "role",
-        "status",
-        "severity",
-        "update",
-        "pause",
-        "customers",
-        "close",
-        "report",
-    }
-    reopen = next(line for line in text.split("\n") if "reopen" in line)
-    assert "`/inc reopen INC-<n> <reason>` from any channel" in reopen
-    assert "only inside an incident channel" in context_texts(blocks)[0]
 
 
 def test_the_announcement_names_title_severity_lead_channel_and_customer_impact() -> None:

@@ -15,7 +15,8 @@ from bot.incidents.policy import (
     next_statuses,
 )
 from bot.settings import ConfigError, load_settings, parse_cadence
-from handlers.parsing import parse_command, parse_user
+from handlers.parsing import parse_user
+from handlers.subcommands import parse_command
 
 
 @pytest.mark.parametrize(

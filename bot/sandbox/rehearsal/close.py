@@ -7,6 +7,8 @@ from collections.abc import Awaitable
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from messages import ids
+
 if TYPE_CHECKING:
     from bot.sandbox.rehearsal.script import Rehearsal
 
@@ -38,7 +40,7 @@ async def confirm_contacts(r: Rehearsal, channel: str, reminder: dict[str, Any])
         "UMARIA",
         channel,
         "clicks “Customers contacted ✓” on the reminder",
-        lambda: d.click(reminder, "reminder_contacted", user_id="UMARIA"),
+        lambda: d.click(reminder, ids.REMINDER_CONTACTED, user_id="UMARIA"),
     )
     row, action = control(latest_private(r, channel, "UMARIA"), "Acme Bank")
     await r.step(
@@ -51,7 +53,7 @@ async def confirm_contacts(r: Rehearsal, channel: str, reminder: dict[str, Any])
         "UMARIA",
         channel,
         "emailed the others: clicks “All remaining ✓”",
-        lambda: d.click(latest_private(r, channel, "UMARIA"), "contact_all", user_id="UMARIA"),
+        lambda: d.click(latest_private(r, channel, "UMARIA"), ids.CONTACT_ALL, user_id="UMARIA"),
     )
 
 

@@ -21,6 +21,7 @@ from bot.sandbox.driver import SlackDriver
 from bot.sandbox.rehearsal.close import close_and_follow_up, confirm_contacts
 from bot.sandbox.transcript import humanise, render_blocks
 from bot.settings import load_settings
+from messages import ids
 from storage.models import utcnow
 
 PEOPLE = {"UALICE": "alice", "UMARIA": "maria", "UBOB": "bob"}
@@ -194,7 +195,7 @@ async def play(r: Rehearsal, general: str) -> None:
         "UALICE",
         channel,
         "picks @bob as tech lead in the header",
-        lambda: d.click(header, "role_select:tech", user_id="UALICE", selected_user="UBOB"),
+        lambda: d.click(header, ids.role_select("tech"), user_id="UALICE", selected_user="UBOB"),
     )
     await r.step(
         "UBOB",
@@ -272,5 +273,5 @@ async def customer_updates(r: Rehearsal, channel: str) -> None:
 
 
 def reminder_in(r: Rehearsal, channel: str) -> dict[str, Any] | None:
-    live = [m for m in r.double.messages(channel) if "reminder_contacted" in json.dumps(m)]
+    live = [m for m in r.double.messages(channel) if ids.REMINDER_CONTACTED in json.dumps(m)]
     return live[-1] if live else None
