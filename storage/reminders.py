@@ -53,6 +53,13 @@ NEW_VERSION: dict[str, object] = {"posted_ts": None, "dm_at": None, "first_claim
 """What a delivery of the previous version recorded, forgotten whenever ``seq`` moves."""
 
 
+def button_is_current(seq: int) -> ColumnElement[bool]:
+    """A reminder's buttons carry the version its row gets once its delivery completes
+    (the claim's ``seq + 1``). Slack shows the message before that write lands, so a click
+    on a message whose delivery is still completing is current too."""
+    return or_(Reminder.seq == seq, and_(Reminder.seq == seq - 1, Reminder.state == CLAIMED))
+
+
 @dataclass(frozen=True)
 class Completion:
     """One delivered reminder to complete, and the timeline entry that records it."""
@@ -110,16 +117,34 @@ class ReminderStore:
             await set_state_in(session, incident_id, state, kind)
 
     async def consume(self, incident_id: int, seq: int, kind: str = CUSTOMER_UPDATE) -> bool:
-        """Use a reminder button once: only the first click with the current ``seq`` wins."""
+        """Use a reminder button once: only the first click with a current ``seq`` wins.
+
+        The row moves past the button's version either way, so a second click on the same
+        message never matches again, even one that came while its delivery was completing.
+        """
         async with self._sessions.begin() as session:
             result = await session.execute(
                 update(Reminder)
                 .where(
-                    Reminder.incident_id == incident_id, Reminder.kind == kind, Reminder.seq == seq
+                    Reminder.incident_id == incident_id,
+                    Reminder.kind == kind,
+                    button_is_current(seq),
                 )
-                .values(seq=Reminder.seq + 1, **NEW_VERSION)
+                .values(seq=seq + 1, **NEW_VERSION)
             )
             return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def is_current(self, incident_id: int, seq: int, kind: str = CUSTOMER_UPDATE) -> bool:
+        """Whether a reminder button carrying ``seq`` may still be used."""
+        async with self._sessions() as session:
+            found = await session.scalar(
+                select(Reminder.id).where(
+                    Reminder.incident_id == incident_id,
+                    Reminder.kind == kind,
+                    button_is_current(seq),
+                )
+            )
+            return found is not None
 
     async def claim_due(
         self,

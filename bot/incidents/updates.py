@@ -257,8 +257,7 @@ class UpdateService:
         if valid and consume:
             valid = await self.reminders.consume(incident.id, int(seq))
         elif valid:
-            reminder = await self.reminders.get(incident.id)
-            valid = reminder is not None and reminder.seq == int(seq)
+            valid = await self.reminders.is_current(incident.id, int(seq))
         if not valid:
             raise UserError(self._stale_reason(incident))
 

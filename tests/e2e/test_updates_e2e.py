@@ -218,6 +218,19 @@ async def test_due_reminder_reaches_the_comms_owner_with_working_buttons(fast: H
     assert "already handled" in await said(h, stale)
 
 
+async def test_a_click_that_comes_while_slack_is_still_answering_the_reminder_counts(
+    fast: Harness,
+) -> None:
+    """Slack shows the reminder before its poster hears back; a person who clicks at once
+    is recorded, not told the reminder was already handled."""
+    h = fast
+    channel = await declare(h)
+    h.double.slow_down("chat.postMessage", 3, channel=channel)
+    reminder = (await h.double.wait_for(lambda: reminders(h, channel), timeout=6))[0]
+    reply = await h.driver.click(reminder, "reminder_contacted", user_id=ALICE)
+    assert "Recorded" in await said(h, reply)
+
+
 async def test_customers_contacted_resets_the_clock_once(fast: Harness) -> None:
     h = fast
     channel = await declare(h)
