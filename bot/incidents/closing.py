@@ -113,7 +113,14 @@ class CloseService:
         """Tell the channel and post the follow-up checklist (the follow-up reminder was
         scheduled with the resolve). Each post goes through the incident's lane of the
         outbox: if Slack is away it is parked and delivered in this order once it is back.
+        The lane is held for the whole flow, so the follow-up reminder waits for it.
         """
+        async with self.updates.outbox.holding(incident.id):
+            await self._announce_resolved(client, incident, actor)
+
+    async def _announce_resolved(
+        self, client: AsyncWebClient, incident: Incident, actor: str
+    ) -> None:
         assert incident.closure is not None
         card = incident_card(incident, self.settings.severities)
         await self._post(

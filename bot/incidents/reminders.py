@@ -63,7 +63,8 @@ from storage.repository import IncidentStore
 log = logging.getLogger(__name__)
 
 Parked = Callable[[int], Awaitable[bool]]
-"""Whether an incident still has Slack calls parked in the outbox (its lane is busy)."""
+"""Whether an incident's lane in the outbox is busy (calls parked, on their way, or a
+flow of calls still running), so a reminder waits behind it."""
 
 
 class BehindParkedCalls(Exception):
@@ -463,7 +464,7 @@ class ReminderEngine:
             return
         logs.note(incident=incident.number, user=closure.follow_up_owner)
         if self.parked is not None and await self.parked(incident.id):
-            raise BehindParkedCalls(f"INC-{incident.number} has parked Slack calls")
+            raise BehindParkedCalls(f"INC-{incident.number} has Slack calls still to make")
         client = await self.client_for(reminder.team_id)
         card = incident_card(incident, self.settings.severities, customer_names=())
         now = utcnow()

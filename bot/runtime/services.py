@@ -53,10 +53,10 @@ class Services:
         customer_store = CustomerStore(store.engine)
         closures = ClosureStore(store.engine)
         parked = OutboxStore(store.engine)
-        engine = ReminderEngine(
-            settings, store, reminders, client_for, customer_store, metrics, parked.waiting
-        )
         outbox = Outbox(parked, client_for, metrics, settings.outbox_retry_seconds)
+        engine = ReminderEngine(
+            settings, store, reminders, client_for, customer_store, metrics, outbox.lane_busy
+        )
         updates = UpdateService(store, reminders, settings, engine.wake_at, outbox)
         customers = CustomerService(customer_store, settings, updates)
         reports = ReportService(store, customer_store, closures, settings, outbox)

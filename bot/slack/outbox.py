@@ -22,6 +22,11 @@ follow-up checklist) come out whole and in order:
   therefore wait for the answer they need. Slack's answer is stored before the step
   runs, so a step that fails because the database is away is run again later without
   repeating the call itself. Steps must be safe to run twice.
+
+A lane is also busy while one of its calls is on its way (slack-sdk may be retrying it
+for a few seconds) and while a flow holds it (:meth:`Outbox.holding`), so that work which
+must come after a whole flow (the follow-up reminder after the close's checklist) can
+ask :meth:`Outbox.lane_busy` and wait. That part is known to this process only.
 """
 
 from __future__ import annotations
@@ -29,7 +34,8 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -119,6 +125,25 @@ class Outbox:
         self.retry_seconds = retry_seconds
         self._loop = Periodic("outbox", self.flush, retry_seconds)
         self._steps: dict[str, AfterStep] = {}
+        self._holders: Counter[int] = Counter()
+
+    @contextlib.asynccontextmanager
+    async def holding(self, incident_id: int | None) -> AsyncIterator[None]:
+        """Keep the incident's lane busy while a flow of several calls runs."""
+        if incident_id is None:
+            yield
+            return
+        self._holders[incident_id] += 1
+        try:
+            yield
+        finally:
+            self._holders[incident_id] -= 1
+            if not self._holders[incident_id]:
+                del self._holders[incident_id]
+
+    async def lane_busy(self, incident_id: int) -> bool:
+        """Whether the incident has calls parked, on their way, or a flow still running."""
+        return incident_id in self._holders or await self.store.waiting(incident_id)
 
     def on_delivered(self, name: str, step: AfterStep) -> None:
         """Register the step that calls made with ``after=name`` run once delivered."""
@@ -142,9 +167,23 @@ class Outbox:
         went through now. With ``incident_id`` the call waits behind that incident's
         undelivered calls; ``after`` names the step to run with Slack's answer.
         """
-        made_at = utcnow()
         if after is not None and after not in self._steps:
             raise ValueError(f"no after step named {after!r}")
+        async with self.holding(incident_id):
+            return await self._call(client, team_id, method, what, key, incident_id, after, args)
+
+    async def _call(
+        self,
+        client: AsyncWebClient,
+        team_id: str,
+        method: str,
+        what: str,
+        key: str | None,
+        incident_id: int | None,
+        after: str | None,
+        args: dict[str, Any],
+    ) -> bool:
+        made_at = utcnow()
         error = QUEUED
         try:
             if incident_id is None or not await self.store.waiting(incident_id):

@@ -331,3 +331,20 @@ async def test_dropped_connections_at_the_close_lose_neither_the_checklist_nor_t
         assert len(retired) == 1, "the reminder message is marked handled once"
     finally:
         await stop_harness(h)
+
+
+async def test_the_follow_up_reminder_waits_for_a_close_flow_that_slack_is_slow_to_answer(
+    faulty: Harness,
+) -> None:
+    """Each post of the close takes effect at once but is answered 4 s late, so the follow-up
+    reminder falls due (3 s) between the announcement and the checklist; it must wait."""
+    h = faulty
+    channel = await declare_with(h, "Acme")
+    h.double.slow_down("chat.postMessage", 4, channel=channel)
+    await h.driver.command("/incident", "close", user_id=ALICE, channel_id=channel)
+    await h.double.wait_for(lambda: h.double.ok_calls_to("views.open"))
+    form = opened_view(h, ids.CLOSE_CALLBACK_ID)
+    await h.driver.submit_view(str(form["id"]), close_values(), user_id=ALICE)
+
+    await h.double.wait_for(lambda: positions(h, channel, FOLLOW_UP_REMINDER), timeout=30)
+    assert_once_in_order(h, channel, RESOLVED, CHECKLIST, FOLLOW_UP_REMINDER)
