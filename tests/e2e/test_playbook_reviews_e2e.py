@@ -15,7 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.runtime.process import Runtime
 from messages import refusals
+from storage.db import migrate
 from storage.models import utcnow
+from storage.playbook_reviews import PlaybookReviewStore
 from tests.support.harness import ALICE, MARIA, Harness, start_harness, stop_harness
 from tests.support.helpers import said
 from tests.support.playbook_helpers import playbook, write
@@ -147,3 +149,15 @@ async def test_marking_an_unknown_playbook_reviewed_is_refused(overdue: Harness)
     h = overdue
     told = await run(h, "playbook Tornado reviewed", MARIA)
     assert told == refusals.unknown_playbook("Tornado", [NAME, "Login outage"])
+
+
+async def test_a_sweep_that_read_the_playbook_as_due_cannot_claim_it_once_reviewed(
+    engine: AsyncEngine,
+) -> None:
+    """The claim itself checks the review: a replica that saw the playbook due a moment
+    before the owner marked it reviewed sends nothing."""
+    await migrate(engine)
+    store = PlaybookReviewStore(engine)
+    due = date.fromisoformat(PAST)
+    await store.mark_reviewed(NAME, due, MARIA, utcnow())
+    assert not await store.claim_reminder(NAME, due, utcnow(), utcnow() - timedelta(days=7))
