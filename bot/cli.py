@@ -10,6 +10,7 @@ import os
 import sys
 import urllib.error
 import urllib.request
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from bot.runtime import logs
@@ -33,6 +34,14 @@ def main(argv: list[str] | None = None) -> int:
         "--script", action="store_true", help="play the scripted incident and exit (the default)"
     )
     sandbox.add_argument("--database-url", default=None, help="defaults to a temporary SQLite file")
+    sandbox.add_argument(
+        "--playbook",
+        metavar="NAME",
+        help="rehearse this playbook's scenario with its templates, in its language",
+    )
+    sandbox.add_argument(
+        "--list-playbooks", action="store_true", help="list the playbooks --playbook can rehearse"
+    )
     playbooks = sub.add_parser("playbooks", help="work with the playbooks (PLAYBOOKS_DIR)")
     action = playbooks.add_subparsers(dest="action", required=True)
     check = action.add_parser(
@@ -49,13 +58,42 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "playbooks":
         return _check_playbooks(args.directory)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
-    from bot.sandbox.rehearsal.script import run_rehearsal
-
     try:
-        return asyncio.run(run_rehearsal(database_url=args.database_url))
+        return _sandbox(args.playbook, args.list_playbooks, args.database_url)
     except ConfigError as exc:
         print(f"amends: configuration error: {exc}", file=sys.stderr)
         return 2
+
+
+def _sandbox(playbook_name: str | None, list_only: bool, database_url: str | None) -> int:
+    """The scripted incident, or a playbook's scenario; an unknown playbook exits 2 with the
+    list of those there are."""
+    if not list_only and playbook_name is None:
+        from bot.sandbox.rehearsal.script import run_rehearsal
+
+        return asyncio.run(run_rehearsal(database_url=database_url))
+    from bot.incidents.errors import UserError
+    from bot.playbooks.catalogue import Catalogue
+    from bot.playbooks.loader import PlaybookError, load_playbooks
+    from bot.sandbox.rehearsal.playbook import playbook_lines, run_playbook_rehearsal
+
+    directory, severities, fallback = _playbook_source()
+    try:
+        loaded = load_playbooks(directory, severities, fallback_severity=fallback)
+    except PlaybookError as exc:
+        print(f"amends: {exc}", file=sys.stderr)
+        return 2
+    catalogue = Catalogue(loaded, own=fallback is None)
+    if list_only:
+        print("\n".join(playbook_lines(catalogue)))
+        return 0
+    try:
+        playbook = catalogue.find(str(playbook_name))
+    except UserError:
+        print(f"amends: there is no playbook “{playbook_name}”. The playbooks:", file=sys.stderr)
+        print("\n".join(f"  {line}" for line in playbook_lines(catalogue)), file=sys.stderr)
+        return 2
+    return asyncio.run(run_playbook_rehearsal(playbook, database_url=database_url))
 
 
 def _serve() -> int:
@@ -72,9 +110,24 @@ def _serve() -> int:
 
 
 def _check_playbooks(directory: str | None) -> int:
-    """Severities come from CUSTOMER_UPDATE_CADENCE in the environment, else the defaults;
-    no Slack settings are needed, so this runs in any CI."""
+    """No Slack settings are needed, so this runs in any CI."""
     from bot.playbooks.check import check_directory
+
+    try:
+        chosen, severities, fallback = _playbook_source(directory)
+    except ConfigError as exc:
+        print(f"amends: configuration error: {exc}", file=sys.stderr)
+        return 2
+    return check_directory(chosen, severities, fallback_severity=fallback)
+
+
+def _playbook_source(
+    directory: str | None = None,
+) -> tuple[Traversable, tuple[str, ...], str | None]:
+    """Where the playbooks are (``directory``, else PLAYBOOKS_DIR, else the shipped
+    examples), the severities they may use (CUSTOMER_UPDATE_CADENCE in the environment,
+    else the defaults) and, for the examples only, the severity that stands in for one not
+    configured."""
     from bot.playbooks.loader import SHIPPED
 
     try:
@@ -82,18 +135,14 @@ def _check_playbooks(directory: str | None) -> int:
             parse_cadence(os.environ.get("CUSTOMER_UPDATE_CADENCE") or DEFAULT_CADENCE)
         )
     except ValueError as exc:
-        print(
-            f"amends: configuration error: CUSTOMER_UPDATE_CADENCE is malformed: {exc}",
-            file=sys.stderr,
-        )
-        return 2
+        raise ConfigError(f"CUSTOMER_UPDATE_CADENCE is malformed: {exc}") from None
     chosen = directory or os.environ.get("PLAYBOOKS_DIR", "").strip()
     if chosen:
-        return check_directory(Path(chosen), severities)
+        return Path(chosen), severities, None
     default = (
         os.environ.get("DEFAULT_SEVERITY") or Settings.model_fields["default_severity"].default
     )
-    return check_directory(SHIPPED, severities, fallback_severity=default)
+    return SHIPPED, severities, default
 
 
 def healthcheck(port: int) -> int:

@@ -22,7 +22,7 @@ from bot.incidents.errors import UserError
 from bot.incidents.policy import ACTIVE_STATUSES, ROLES
 from bot.runtime.services import Incident, Services
 from bot.settings import Settings
-from handlers import closing_commands, commands
+from handlers import closing_commands, commands, playbook_commands
 from handlers.errors import Listener, guarded
 from handlers.invocation import Call
 from handlers.parsing import Command, expect_args, parse_reopen, parse_user
@@ -102,6 +102,11 @@ def _reopen(sub: Subcommand, parsed: Command, settings: Settings) -> None:
 def _window(sub: Subcommand, parsed: Command, settings: Settings) -> None:
     if parsed.rest.lower() not in ("", *closing_commands.WINDOW_DAYS):
         raise UserError(refusals.usage(sub.usage(settings)))
+
+
+def _playbook_name(sub: Subcommand, parsed: Command, settings: Settings) -> None:
+    if not parsed.rest:
+        raise UserError(refusals.playbook_name_missing(sub.usage(settings)))
 
 
 def help_lines(settings: Settings) -> list[HelpLine]:
@@ -197,6 +202,28 @@ TABLE: tuple[Subcommand, ...] = (
         "",
         "the open incidents, with links to their channels",
         anywhere=commands.list_open,
+    ),
+    Subcommand(
+        "playbooks",
+        "",
+        "the playbooks, their owners and review dates",
+        anywhere=playbook_commands.list_playbooks,
+        check=_no_arguments,
+    ),
+    Subcommand(
+        "playbook",
+        f"<name> {playbook_commands.REVIEWED}",
+        "record that you reviewed a playbook (its owner or an admin)",
+        anywhere=playbook_commands.playbook_runner(),
+        check=_playbook_name,
+    ),
+    Subcommand(
+        "drill",
+        "<playbook>",
+        "rehearse a playbook: a marked incident that never reaches customers or the figures",
+        anywhere=playbook_commands.drill,
+        check=_playbook_name,
+        acks_itself=True,
     ),
     Subcommand("help", "", "this list", anywhere=_help, acks_itself=True),
 )

@@ -30,12 +30,16 @@ from messages.ids import (
     role_select,
 )
 from messages.limits import TITLE_MAX
-from messages.model import ROLE_LABELS, ROLE_ORDER, IncidentCard
+from messages.model import DRILL_MARK, ROLE_LABELS, ROLE_ORDER, IncidentCard
 
 CUSTOMERS_SHOWN = 10
 CUSTOMER_NAME_SHOWN = 80
 TOPIC_MAX = 250
 COMMS_FALLBACK = "_unassigned — falls back to the lead_"
+DRILL_NOTE = (
+    f"{DRILL_MARK}: a rehearsal. Customer updates stay in this channel, nothing is announced, "
+    "and it is left out of the recovery figures."
+)
 
 
 def incident_header(card: IncidentCard) -> list[Block]:
@@ -47,6 +51,8 @@ def incident_header(card: IncidentCard) -> list[Block]:
         section(_customers(card)),
         section(_next_update(card)),
     ]
+    if card.drill:
+        blocks.insert(1, context(DRILL_NOTE))
     if card.description:
         blocks.append(section(_titled("What is broken?", card.description)))
     blocks.append(_role_pickers(card))

@@ -14,6 +14,10 @@ ROLE_LABELS: dict[str, str] = {
 }
 
 
+DRILL_MARK = "🧪 DRILL"
+"""What every message about a drill carries, so nobody takes it for a real incident."""
+
+
 @dataclass(frozen=True)
 class IncidentCard:
     """Everything a message about one incident may show."""
@@ -36,10 +40,12 @@ class IncidentCard:
     next_statuses: tuple[str, ...] = ()
     follow_up_owner: str | None = None
     follow_up_due: date | None = None
+    drill: bool = False
 
     @property
     def label(self) -> str:
-        return f"INC-{self.number}"
+        """``INC-7``; a drill's is ``🧪 DRILL · INC-7``, so every message naming it is marked."""
+        return f"{DRILL_MARK} · INC-{self.number}" if self.drill else f"INC-{self.number}"
 
 
 ANSWER_LABELS: dict[str, str] = {

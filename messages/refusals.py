@@ -381,3 +381,32 @@ def failed_on_our_side(reference: str) -> str:
         f"Sorry, that failed on my side (reference `{reference}`). "
         "Try again in a moment; if it keeps failing, give the reference to your Amends admin."
     )
+
+
+# ---- playbooks: drills and reviews
+
+
+def playbook_name_missing(usage_line: str) -> str:
+    return f"Name the playbook: `{usage_line}`. `{COMMAND} playbooks` lists them."
+
+
+def unknown_playbook(text: str, names: list[str]) -> str:
+    known = ", ".join(f"“{name}”" for name in names) or "none are loaded"
+    return (
+        f"There is no playbook “{text[:80]}”. The playbooks: {known}. "
+        f"`{COMMAND} playbooks` lists them with their owners."
+    )
+
+
+def not_the_playbook_owner(name: str, owner: str) -> str:
+    return (
+        f"Only the owner of “{name}”, <@{owner}>, or an admin (`ADMIN_USERS`) can mark it "
+        "reviewed. Ask them, or change `owner:` in its file."
+    )
+
+
+def playbook_apply_not_built() -> str:
+    return (
+        f"Applying a playbook to an incident is not built yet. `{COMMAND} drill <playbook>` "
+        f"rehearses one; `{COMMAND} playbook <name> reviewed` records its review."
+    )

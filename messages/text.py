@@ -67,7 +67,7 @@ def incident_list_blocks(cards: Sequence[IncidentCard], *, total: int) -> list[B
         return [section("No open incidents right now. :tada: `/incident` declares one.")]
     blocks: list[Block] = [header(f"Open incidents ({max(total, len(cards))})")]
     room = LIST_BLOCKS_MAX - len(blocks) - 1  # keep one block for "and N more"
-    groups = _pack([_list_line(card) for card in cards], room)
+    groups = pack_lines([_list_line(card) for card in cards], room)
     blocks += [section("\n".join(group)) for group in groups]
     hidden = max(total, len(cards)) - sum(len(group) for group in groups)
     if hidden > 0:
@@ -75,7 +75,7 @@ def incident_list_blocks(cards: Sequence[IncidentCard], *, total: int) -> list[B
     return blocks
 
 
-def _pack(lines: list[str], max_groups: int) -> list[list[str]]:
+def pack_lines(lines: list[str], max_groups: int) -> list[list[str]]:
     """Lines grouped so each group joins into ≤ 3,000 characters, at most ``max_groups``."""
     groups: list[list[str]] = []
     size = 0

@@ -112,14 +112,17 @@ def posted_update_blocks(
     card: IncidentCard, text: str, author_id: str, count: int, posted_anyway: bool
 ) -> list[Block]:
     note = " · posted despite the tone check" if posted_anyway else ""
+    due = (
+        f"Next update due {slack_date(card.next_update_due)}"
+        if card.next_update_due
+        else "No further updates scheduled"
+    )
+    if card.drill:
+        due += " · a drill: sent to no customer, only shown here"
     return [
         section(f"📣 *Customer update #{count}* for {card.label}, by <@{author_id}>{note}"),
         section(_quote(text)),
-        context(
-            f"Next update due {slack_date(card.next_update_due)}"
-            if card.next_update_due
-            else "No further updates scheduled"
-        ),
+        context(due),
     ]
 
 

@@ -117,7 +117,7 @@ class ClosureStore:
     ) -> AsyncIterator[WindowChunk]:
         """The workspace's incidents declared since ``start``, ``chunk`` at a time (in id
         order), each with its customer updates and its customers counted in SQL, never
-        loaded."""
+        loaded. Drills are rehearsals, not incidents: they are left out."""
         after = 0
         while True:
             async with self._sessions() as session:
@@ -128,6 +128,7 @@ class ClosureStore:
                             Incident.team_id == team_id,
                             Incident.created_at >= start,
                             Incident.channel_id.is_not(None),
+                            Incident.drill.is_(False),
                             Incident.id > after,
                         )
                         .order_by(Incident.id)

@@ -81,6 +81,10 @@ class Incident(Base):
     """When the last affected customer was confirmed contacted; cleared when one is added.
     Setting it only while it is empty is how one confirmation, of any number at once,
     counts the “everyone contacted” touchpoint."""
+    drill: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    """A rehearsal: marked everywhere, never sent to customers, left out of the figures."""
+    playbook: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    """The name of the playbook it was declared from, if any."""
 
     roles: Mapped[list[RoleAssignment]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", lazy="selectin"
@@ -262,6 +266,22 @@ class OutboxCall(Base):
     )
     after: Mapped[str | None] = mapped_column(String(40), nullable=True)
     result: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class PlaybookReview(Base):
+    """A playbook's review, by playbook name (playbooks live in files, not here).
+
+    ``reviewed_for`` is the ``review_by`` date the review answered: a later date in the
+    file makes the playbook due again. ``last_reminded_at`` is when its owner was last
+    reminded; a replica claims the weekly reminder by moving it (compare and swap)."""
+
+    __tablename__ = "playbook_reviews"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    reviewed_for: Mapped[date | None] = mapped_column(Date, nullable=True)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    reviewed_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    last_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class SeenRequest(Base):

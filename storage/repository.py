@@ -41,6 +41,8 @@ class NewIncident:
     impact_text: str = ""
     customers: tuple[str, ...] = ()
     next_update_due: datetime | None = None
+    drill: bool = False
+    playbook: str | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,8 @@ class IncidentStore:
                 impact_text=new.impact_text,
                 reporter_id=new.reporter_id,
                 next_update_due=new.next_update_due,
+                drill=new.drill,
+                playbook=new.playbook,
             )
             incident.roles = [
                 RoleAssignment(role="lead", user_id=new.reporter_id, assigned_by=new.reporter_id)

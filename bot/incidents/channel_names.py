@@ -1,4 +1,4 @@
-"""Slack channel names for incidents: ``inc-<number>-<slug>``.
+"""Slack channel names for incidents: ``inc-<number>-<slug>``, drills ``drill-<number>-<slug>``.
 
 Slack allows lowercase letters, digits, ``-`` and ``_``, at most 80 characters. Titles in
 other scripts are transliterated (``Оплата не проходит`` → ``oplata-ne-prokhodit``) so the
@@ -22,12 +22,13 @@ def slugify(title: str) -> str:
     return _NOT_ALLOWED.sub("-", ascii_title).strip("-")
 
 
-def channel_name(number: int, title: str, attempt: int = 0) -> str:
+def channel_name(number: int, title: str, attempt: int = 0, *, drill: bool = False) -> str:
     """The name to try on ``attempt`` (0 first); later attempts add ``-2``, ``-3``, …
 
-    The slug is cut at a word boundary where it can be, so the suffix always fits.
+    The slug is cut at a word boundary where it can be, so the suffix always fits. A drill's
+    channel starts ``drill-``, so nobody mistakes it for a real incident in the sidebar.
     """
-    prefix = f"inc-{number}"
+    prefix = f"{'drill' if drill else 'inc'}-{number}"
     suffix = f"-{attempt + 1}" if attempt else ""
     room = MAX_CHANNEL_NAME - len(prefix) - len(suffix) - 1
     slug = _cut(slugify(title), room)

@@ -58,6 +58,9 @@ class DeclareRequest:
     customer_impact: bool = False
     impact_text: str = ""
     customers: tuple[str, ...] = ()
+    drill: bool = False
+    """A rehearsal: a ``drill-`` channel, announced nowhere, never sent to customers."""
+    playbook: str | None = None
 
 
 @dataclass
@@ -103,6 +106,8 @@ class DeclareFlow:
                 customer_impact=request.customer_impact,
                 impact_text=request.impact_text.strip(),
                 customers=request.customers,
+                drill=request.drill,
+                playbook=request.playbook,
             )
         )
         logs.note(incident=incident.number)
@@ -111,13 +116,15 @@ class DeclareFlow:
         warnings = await self._set_up_channel(client, incident)
         fresh = await self.store.reload(incident.id)
         card = incident_card(fresh, self.settings.severities)
-        warnings += await self._announce(client, card)
+        if not incident.drill:
+            warnings += await self._announce(client, card)
         return Declared(card=card, warnings=warnings)
 
     async def _open_channel(self, client: AsyncWebClient, incident: Incident) -> None:
-        """Create ``inc-<n>-<slug>``, trying further names while Slack says ``name_taken``."""
+        """Create ``inc-<n>-<slug>`` (``drill-<n>-<slug>``), trying further names while Slack
+        says ``name_taken``."""
         for attempt in range(CHANNEL_NAME_ATTEMPTS):
-            name = channel_name(incident.number, incident.title, attempt)
+            name = channel_name(incident.number, incident.title, attempt, drill=incident.drill)
             try:
                 response = await client.conversations_create(name=name)
             except SlackApiError as exc:
@@ -133,7 +140,7 @@ class DeclareFlow:
             await self.store.attach_channel(incident.id, response["channel"]["id"], name)
             return
         await self.store.discard(incident.id)
-        first = channel_name(incident.number, incident.title)
+        first = channel_name(incident.number, incident.title, drill=incident.drill)
         raise UserError(refusals.channel_names_taken(first))
 
     async def _set_up_channel(self, client: AsyncWebClient, incident: Incident) -> list[str]:

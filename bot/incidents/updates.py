@@ -23,7 +23,7 @@ from bot.slack.header import closure_view, incident_card, refresh_header
 from bot.slack.outbox import QUEUED, Outbox, describe, transient
 from messages import refusals
 from messages.closing import resolved_template
-from messages.model import IncidentCard
+from messages.model import DRILL_MARK, IncidentCard
 from messages.tone import FINAL_RULES, RULES, Finding, check_tone
 from messages.updates import (
     UPDATE_MAX,
@@ -183,7 +183,7 @@ class UpdateService:
             f"for {card.label}",
             blocks=posted_update_blocks(card, text, author_id, count, bool(findings)),
         )
-        if self.settings.customer_channel and kind in (UPDATE, RESOLVED):
+        if self.settings.customer_channel and kind in (UPDATE, RESOLVED) and not incident.drill:
             await self._tell_customers(client, incident, count, text, card)
         await self.retire_reminder(
             client, fresh, f"<@{author_id}> posted customer update #{count}."
@@ -314,7 +314,9 @@ class UpdateService:
 
     async def say(self, client: AsyncWebClient, incident: Incident, text: str, what: str) -> None:
         """A plain line in the incident channel, parked if Slack is away (``what`` names it
-        for the person who acted)."""
+        for the person who acted); a drill's is marked."""
+        if incident.drill:
+            text = f"{DRILL_MARK} · {text}"
         await self.outbox.call(
             client,
             incident.team_id,

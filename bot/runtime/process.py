@@ -64,6 +64,7 @@ class Runtime:
         app = build_app(settings, services, client, installations, states)
         services.engine.start()
         services.updates.outbox.start()
+        services.reviews.start()
         return cls(settings, engine, services, app, metrics)
 
     async def serve_http(
@@ -101,6 +102,7 @@ class Runtime:
         return f"http://127.0.0.1:{self.port}{EVENTS_PATH}"
 
     async def stop(self) -> None:
+        await self.services.reviews.stop()
         await self.services.updates.outbox.stop()
         self.services.engine.stop()
         await self.services.engine.drain()

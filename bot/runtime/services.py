@@ -15,6 +15,9 @@ from bot.incidents.declare import HEADER_POSTED, DeclareFlow
 from bot.incidents.reminders import ReminderEngine
 from bot.incidents.report import ReportService
 from bot.incidents.updates import UpdateService
+from bot.playbooks.catalogue import Catalogue
+from bot.playbooks.drills import DrillService
+from bot.playbooks.reviews import ReviewService
 from bot.runtime.metrics import Metrics
 from bot.settings import Settings
 from bot.slack.calls import ClientFor
@@ -25,6 +28,7 @@ from storage.closures import ClosureStore
 from storage.customers import CustomerStore
 from storage.models import Incident as Incident
 from storage.outbox import OutboxStore, SeenEvents
+from storage.playbook_reviews import PlaybookReviewStore
 from storage.reminders import ReminderStore
 from storage.repository import IncidentStore
 from storage.workspaces import WorkspaceWork
@@ -44,6 +48,8 @@ class Services:
     reports: ReportService
     events: EventDeliveries
     departures: Departures
+    drills: DrillService
+    reviews: ReviewService
 
     @classmethod
     def build(
@@ -73,6 +79,10 @@ class Services:
         )
         declare = DeclareFlow(store, settings, updates)
         outbox.on_delivered(HEADER_POSTED, declare.header_posted)
+        catalogue = Catalogue.configured(settings)
+        reviews = ReviewService(
+            catalogue, PlaybookReviewStore(store.engine), settings, outbox, client_for
+        )
         return cls(
             settings=settings,
             store=store,
@@ -86,4 +96,6 @@ class Services:
             reports=reports,
             events=EventDeliveries(SeenEvents(store.engine)),
             departures=Departures(WorkspaceWork(store.engine)),
+            drills=DrillService(catalogue, declare),
+            reviews=reviews,
         )

@@ -44,6 +44,7 @@ def incident_card(
         next_statuses=tuple(s.value for s in next_statuses(Status(incident.status))),
         follow_up_owner=incident.closure.follow_up_owner if incident.closure else None,
         follow_up_due=incident.closure.follow_up_due if incident.closure else None,
+        drill=incident.drill,
     )
 
 

@@ -7,10 +7,12 @@ process, plays a short incident and prints the conversation as the people in it 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import secrets
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,7 @@ PEOPLE = {"UALICE": "alice", "UMARIA": "maria", "UBOB": "bob"}
 QUIET_SECONDS = 0.3
 FAST_CADENCE = "SEV1=6s,SEV2=10s,SEV3=20s"
 """The rehearsal runs the clock fast so a reminder shows up within the script."""
+FAREWELL = "That was a rehearsal: nothing left this machine."
 
 
 class Rehearsal:
@@ -129,7 +132,20 @@ class Rehearsal:
             print(f"      {self.human(line)}")
 
 
-async def run_rehearsal(database_url: str | None = None) -> int:
+@dataclass
+class Session:
+    """A running sandbox: the rehearsal printer, the bot and the channels people use."""
+
+    rehearsal: Rehearsal
+    runtime: Runtime
+    general: str
+
+
+@contextlib.asynccontextmanager
+async def sandbox(
+    database_url: str | None = None, cadence: str = FAST_CADENCE
+) -> AsyncIterator[Session]:
+    """The Slack double with its people and channels, and the real bot serving it."""
     workdir = Path(tempfile.mkdtemp(prefix="amends-sandbox-"))
     secret = secrets.token_hex(16)
     double = SlackDouble(
@@ -141,19 +157,23 @@ async def run_rehearsal(database_url: str | None = None) -> int:
     general = double.add_channel("general", members=list(PEOPLE))["id"]
     broadcast = double.add_channel("incidents", members=list(PEOPLE), bot_member=True)["id"]
     customers = double.add_channel("status", bot_member=True)["id"]
-    settings = load_settings(
-        slack_bot_token="xoxb-sandbox",
-        slack_signing_secret=secret,
-        slack_api_url=double.api_url,
-        slack_app_token=None,
-        database_url=database_url or f"sqlite+aiosqlite:///{workdir / 'amends.db'}",
-        broadcast_channel=broadcast,
-        customer_channel=customers,
-        customer_update_cadence=FAST_CADENCE,
-        reminder_grace="4s",
-        reminder_sweep_seconds=1,
-    )
-    runtime = await Runtime.start(settings)
+    try:
+        settings = load_settings(
+            slack_bot_token="xoxb-sandbox",
+            slack_signing_secret=secret,
+            slack_api_url=double.api_url,
+            slack_app_token=None,
+            database_url=database_url or f"sqlite+aiosqlite:///{workdir / 'amends.db'}",
+            broadcast_channel=broadcast,
+            customer_channel=customers,
+            customer_update_cadence=cadence,
+            reminder_grace="4s",
+            reminder_sweep_seconds=1,
+        )
+        runtime = await Runtime.start(settings)
+    except BaseException:
+        await double.stop()
+        raise
     await runtime.serve_http(host="127.0.0.1", port=0)
     driver = SlackDriver(bot_url=runtime.events_url, signing_secret=secret, double=double)
     print(
@@ -161,13 +181,18 @@ async def run_rehearsal(database_url: str | None = None) -> int:
         workdir / "amends.db",
     )
     try:
-        print(f"The clock runs fast here: customer updates are due every {FAST_CADENCE}.")
-        await play(Rehearsal(double, driver), general)
+        yield Session(Rehearsal(double, driver), runtime, general)
     finally:
         await driver.close()
         await runtime.stop()
         await double.stop()
-    print("\nThat was a rehearsal: nothing left this machine.")
+
+
+async def run_rehearsal(database_url: str | None = None) -> int:
+    async with sandbox(database_url) as session:
+        print(f"The clock runs fast here: customer updates are due every {FAST_CADENCE}.")
+        await play(session.rehearsal, session.general)
+    print(f"\n{FAREWELL}")
     return 0
 
 
