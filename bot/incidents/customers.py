@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.customers.clock import ContactClock
 from bot.incidents.errors import UserError
 from bot.incidents.policy import ACTIVE_STATUSES, Status
 from bot.incidents.updates import UpdateService
@@ -60,11 +61,16 @@ class CustomerService:
     """Adding and removing affected customers, and confirming they were contacted."""
 
     def __init__(
-        self, customers: CustomerStore, settings: Settings, updates: UpdateService
+        self,
+        customers: CustomerStore,
+        settings: Settings,
+        updates: UpdateService,
+        clock: ContactClock | None = None,
     ) -> None:
         self.customers = customers
         self.settings = settings
         self.updates = updates
+        self.clock = clock
 
     async def check_names(self, incident: Incident, text: str) -> tuple[str, ...]:
         """The names to add, or a UserError saying what is wrong with the list."""
@@ -81,6 +87,8 @@ class CustomerService:
     ) -> str:
         added = await self.customers.add(incident.id, names, actor)
         if added.added:
+            if self.clock is not None:
+                await self.clock.plan(incident.id, incident.team_id)
             await self._refresh(client, incident)
         return added_text(added.added, added.already_listed)
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.customers.clock import ContactClock
+from bot.customers.directory import Directory
 from bot.incidents.changes import IncidentService
 from bot.incidents.closing import CloseService
 from bot.incidents.customers import CustomerService
@@ -23,6 +25,7 @@ from bot.slack.outbox import Outbox
 from bot.slack.workspaces import Departures
 from storage.closures import ClosureStore
 from storage.customers import CustomerStore
+from storage.directory import DirectoryStore
 from storage.models import Incident as Incident
 from storage.outbox import OutboxStore, SeenEvents
 from storage.reminders import ReminderStore
@@ -44,13 +47,14 @@ class Services:
     reports: ReportService
     events: EventDeliveries
     departures: Departures
+    directory: Directory
 
     @classmethod
     def build(
         cls, settings: Settings, store: IncidentStore, client_for: ClientFor, metrics: Metrics
     ) -> Services:
         reminders = ReminderStore(store.engine)
-        customer_store = CustomerStore(store.engine)
+        customer_store = CustomerStore(store.engine, settings.customer_tiers)
         closures = ClosureStore(store.engine)
         parked = OutboxStore(store.engine)
         outbox = Outbox(parked, client_for, metrics, settings.outbox_retry_seconds)
@@ -58,7 +62,8 @@ class Services:
             settings, store, reminders, client_for, customer_store, metrics, outbox.lane_busy
         )
         updates = UpdateService(store, reminders, settings, engine.wake_at, outbox)
-        customers = CustomerService(customer_store, settings, updates)
+        clock = ContactClock(customer_store, reminders, settings, engine.wake_at)
+        customers = CustomerService(customer_store, settings, updates, clock)
         reports = ReportService(store, customer_store, closures, settings, outbox)
         closing = CloseService(
             store,
@@ -71,7 +76,7 @@ class Services:
             reports,
             engine.wake_at,
         )
-        declare = DeclareFlow(store, settings, updates)
+        declare = DeclareFlow(store, settings, updates, clock)
         outbox.on_delivered(HEADER_POSTED, declare.header_posted)
         return cls(
             settings=settings,
@@ -86,4 +91,5 @@ class Services:
             reports=reports,
             events=EventDeliveries(SeenEvents(store.engine)),
             departures=Departures(WorkspaceWork(store.engine)),
+            directory=Directory(DirectoryStore(store.engine), settings.customer_tiers),
         )
