@@ -133,3 +133,14 @@ def clock_text(due: datetime | None, now: datetime) -> str:
         return ""
     minutes = int(abs((due - now).total_seconds()) // 60)
     return f"due in {minutes} min" if due > now else f"overdue by {minutes} min"
+
+
+def channel_gone_text(owner: str, customer: str, channel: str, error: str) -> str:
+    """The comms owner hears once that a customer's channel refused the bot."""
+    return (
+        f"{mention(owner)}, I could not post the customer update to {escape(customer)}'s "
+        f"channel <#{channel}> (`{error}`: Amends was removed from it, or it was archived or "
+        "deleted). They are not marked contacted and get no more updates there in this "
+        "incident: invite Amends back, fix the channel with "
+        f"`/incident customer {escape(customer)}`, or reach them another way."
+    )

@@ -101,6 +101,7 @@ class Runtime:
         return f"http://127.0.0.1:{self.port}{EVENTS_PATH}"
 
     async def stop(self) -> None:
+        await self.services.reach.drain()
         await self.services.updates.outbox.stop()
         self.services.engine.stop()
         await self.services.engine.drain()

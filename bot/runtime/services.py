@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.customers.clock import ContactClock
+from bot.customers.delivery import Reach
 from bot.customers.directory import Directory
+from bot.customers.email import Mailer
 from bot.incidents.changes import IncidentService
 from bot.incidents.closing import CloseService
 from bot.incidents.customers import CustomerService
@@ -48,6 +50,7 @@ class Services:
     events: EventDeliveries
     departures: Departures
     directory: Directory
+    reach: Reach
 
     @classmethod
     def build(
@@ -77,6 +80,9 @@ class Services:
             engine.wake_at,
         )
         declare = DeclareFlow(store, settings, updates, clock)
+        mailer = Mailer(settings.smtp_url, metrics) if settings.smtp_url else None
+        reach = Reach(customer_store, outbox, client_for, settings, mailer)
+        updates.reach = reach
         outbox.on_delivered(HEADER_POSTED, declare.header_posted)
         return cls(
             settings=settings,
@@ -92,4 +98,5 @@ class Services:
             events=EventDeliveries(SeenEvents(store.engine)),
             departures=Departures(WorkspaceWork(store.engine)),
             directory=Directory(DirectoryStore(store.engine), settings.customer_tiers),
+            reach=reach,
         )
