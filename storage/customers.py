@@ -11,7 +11,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import ColumnElement, Table, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -291,11 +302,20 @@ class CustomerStore:
     async def page(
         self, incident_id: int, offset: int = 0, limit: int | None = None
     ) -> list[AffectedCustomer]:
-        """Customers in the order they were added; all of them without ``limit``."""
+        """Customers most urgent first — those not contacted yet whose contact clock runs
+        out soonest — then in the order they were added; all of them without ``limit``."""
+        waiting = and_(
+            AffectedCustomer.contact_state == NOT_CONTACTED,
+            AffectedCustomer.contact_due_at.is_not(None),
+        )
         query = (
             select(AffectedCustomer)
             .where(AffectedCustomer.incident_id == incident_id)
-            .order_by(AffectedCustomer.position)
+            .order_by(
+                case((waiting, 0), else_=1),
+                case((waiting, AffectedCustomer.contact_due_at), else_=None),
+                AffectedCustomer.position,
+            )
             .offset(offset)
         )
         if limit is not None:

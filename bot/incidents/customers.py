@@ -16,10 +16,11 @@ from bot.settings import Settings
 from bot.slack.header import incident_card, refresh_header
 from messages import refusals
 from messages.checklists import CONTACT, FOLLOW_UP, PAGE_SIZE, ChecklistPage, page_count
+from messages.directory import clock_text
 from messages.limits import CUSTOMER_NAME_MAX
 from messages.model import CustomerRow
 from storage.customers import CustomerStore
-from storage.models import AffectedCustomer, Incident
+from storage.models import AffectedCustomer, Incident, utcnow
 
 _SEPARATORS = re.compile(r"[\n,;]+")
 
@@ -42,6 +43,7 @@ MAX_CUSTOMERS = 5000
 
 
 def customer_rows(customers: Sequence[AffectedCustomer]) -> tuple[CustomerRow, ...]:
+    now = utcnow()
     return tuple(
         CustomerRow(
             id=c.id,
@@ -52,6 +54,8 @@ def customer_rows(customers: Sequence[AffectedCustomer]) -> tuple[CustomerRow, .
             followed_up_by=c.followed_up_by,
             followed_up_at=c.followed_up_at,
             answer=c.answer,
+            clock=clock_text(c.contact_due_at, now),
+            contacted_via=c.contacted_via,
         )
         for c in customers
     )
