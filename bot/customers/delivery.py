@@ -94,6 +94,8 @@ class Reach:
         self.mailer = mailer
         self.pacer = Pacer()
         self._tasks: set[asyncio.Task[None]] = set()
+        self.finished = 0
+        """Deliveries (one per posted update) that have run to their end."""
         outbox.on_delivered(REACHED, self.reached)
         if mailer is not None:
             outbox.serve(EMAIL_SEND, mailer.send)
@@ -112,7 +114,7 @@ class Reach:
 
     def deliver_later(self, incident: Incident, number: int, text: str, author: str) -> None:
         """Start delivering update #``number`` to every customer; the caller does not wait."""
-        task = asyncio.create_task(self.deliver(incident, number, text, author))
+        task = asyncio.create_task(self._deliver_counted(incident, number, text, author))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -120,6 +122,14 @@ class Reach:
         """Let deliveries under way finish (on shutdown, before the database closes)."""
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=timeout)
+
+    async def _deliver_counted(
+        self, incident: Incident, number: int, text: str, author: str
+    ) -> None:
+        try:
+            await self.deliver(incident, number, text, author)
+        finally:
+            self.finished += 1
 
     async def deliver(self, incident: Incident, number: int, text: str, author: str) -> None:
         try:
