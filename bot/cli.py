@@ -50,6 +50,17 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument(
         "directory", nargs="?", help="defaults to PLAYBOOKS_DIR, else the shipped examples"
     )
+    customers = sub.add_parser("customers", help="the customer directory")
+    customers_action = customers.add_subparsers(dest="action", required=True)
+    importing = customers_action.add_parser(
+        "import",
+        help="load or update customers from a CSV file "
+        "(header: name,tier,language,slack_channel,email,contact); exit 1 on a bad line",
+    )
+    importing.add_argument("file", type=Path)
+    importing.add_argument(
+        "--team", default=None, help="the workspace (T…); defaults to SLACK_BOT_TOKEN's"
+    )
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve()
@@ -57,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         return healthcheck(int(os.environ.get("PORT") or 3000))
     if args.command == "playbooks":
         return _check_playbooks(args.directory)
+    if args.command == "customers":
+        return _import_customers(args.file, args.team)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
     try:
         return _sandbox(args.playbook, args.list_playbooks, args.database_url)
@@ -143,6 +156,16 @@ def _playbook_source(
         os.environ.get("DEFAULT_SEVERITY") or Settings.model_fields["default_severity"].default
     )
     return SHIPPED, severities, default
+
+
+def _import_customers(path: Path, team: str | None) -> int:
+    from bot.customers.importing import DirectoryImportError, import_file, report
+
+    try:
+        print(asyncio.run(import_file(path, team)))
+    except DirectoryImportError as exc:
+        return report(exc)
+    return 0
 
 
 def healthcheck(port: int) -> int:

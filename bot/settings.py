@@ -9,6 +9,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -16,6 +17,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./amends.db"
 DEFAULT_CADENCE = "SEV1=30m,SEV2=60m,SEV3=120m"
+DEFAULT_TIERS = "premium=15m,standard=60m"
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
@@ -37,20 +39,42 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=value)
 
 
-def parse_cadence(text: str) -> dict[str, timedelta]:
-    """Parse ``SEV1=30m,SEV2=60m,SEV3=120m`` into an ordered severity → cadence map."""
-    cadence: dict[str, timedelta] = {}
+def _named_durations(text: str, what: str, example: str, upper: bool) -> dict[str, timedelta]:
+    """Parse ``NAME=DURATION,…`` into an ordered map (names upper- or lower-cased)."""
+    named: dict[str, timedelta] = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
         name, sep, duration = part.partition("=")
-        name = name.strip().upper()
-        if not sep or not re.fullmatch(r"[A-Z0-9_-]{1,20}", name):
-            raise ValueError(f"{part!r} is not SEVERITY=DURATION (e.g. SEV1=30m)")
-        if name in cadence:
-            raise ValueError(f"severity {name} is listed twice")
-        cadence[name] = parse_duration(duration)
-    if not cadence:
-        raise ValueError("no severities given (e.g. SEV1=30m,SEV2=60m,SEV3=120m)")
-    return cadence
+        name = name.strip().upper() if upper else name.strip().lower()
+        if not sep or not re.fullmatch(r"[A-Za-z0-9_-]{1,20}", name):
+            raise ValueError(f"{part!r} is not {what.upper()}=DURATION (e.g. {example})")
+        if name in named:
+            raise ValueError(f"{what} {name} is listed twice")
+        named[name] = parse_duration(duration)
+    if not named:
+        raise ValueError(f"no {what} given (e.g. {example})")
+    return named
+
+
+def parse_cadence(text: str) -> dict[str, timedelta]:
+    """Parse ``SEV1=30m,SEV2=60m,SEV3=120m`` into an ordered severity → cadence map."""
+    return _named_durations(text, "severity", "SEV1=30m,SEV2=60m,SEV3=120m", upper=True)
+
+
+def parse_tiers(text: str) -> dict[str, timedelta]:
+    """Parse ``premium=15m,standard=60m``: how soon each tier must be contacted directly."""
+    return _named_durations(text, "tier", DEFAULT_TIERS, upper=False)
+
+
+def check_smtp_url(url: str) -> str:
+    """``smtp://[user:pass@]host[:port]`` (STARTTLS when offered) or ``smtps://`` (TLS)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ValueError("must look like smtp://user:pass@host:587 or smtps://host:465")
+    try:
+        parts.port  # noqa: B018 - reading it checks it
+    except ValueError:
+        raise ValueError("has a port that is not a number") from None
+    return url
 
 
 def normalise_database_url(url: str) -> str:
@@ -102,6 +126,13 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     playbooks_dir: Path | None = None
     """A directory of playbook YAML files; unset, the examples shipped with Amends."""
+    customer_tiers: Annotated[dict[str, timedelta], NoDecode] = Field(
+        default_factory=lambda: parse_tiers(DEFAULT_TIERS)
+    )
+    """How soon after the declare (or being added) a customer of each tier must have been
+    contacted directly; the first tier listed reminds the comms owner when it runs out."""
+    smtp_url: str | None = None
+    smtp_from: str | None = None
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -182,6 +213,21 @@ class Settings(BaseSettings):
     def _channel_shape(cls, value: str | None) -> str | None:
         return value.strip() or None if value else None
 
+    @field_validator("customer_tiers", mode="before")
+    @classmethod
+    def _tiers_shape(cls, value: object) -> object:
+        return parse_tiers(value) if isinstance(value, str) else value
+
+    @field_validator("smtp_url", "smtp_from")
+    @classmethod
+    def _blank_mail_is_unset(cls, value: str | None) -> str | None:
+        return value.strip() or None if value else None
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url_shape(cls, value: str | None) -> str | None:
+        return check_smtp_url(value) if value else None
+
     @field_validator("customer_update_cadence", mode="before")
     @classmethod
     def _cadence_shape(cls, value: object) -> object:
@@ -211,7 +257,18 @@ class Settings(BaseSettings):
             self.slack_app_token,
             self.slack_client_secret,
             self.slack_state_secret,
+            self.smtp_password,
         )
+
+    @property
+    def smtp_password(self) -> str | None:
+        password = urlsplit(self.smtp_url).password if self.smtp_url else None
+        return unquote(password) if password else None
+
+    @property
+    def escalating_tier(self) -> str:
+        """The tier whose running-out clock reminds the comms owner: the first listed."""
+        return next(iter(self.customer_tiers))
 
     @property
     def oauth(self) -> bool:
@@ -231,6 +288,8 @@ def load_settings(**overrides: object) -> Settings:
             f"DEFAULT_SEVERITY: {settings.default_severity} is not one of "
             f"{', '.join(settings.severities)} (from CUSTOMER_UPDATE_CADENCE)"
         )
+    if settings.smtp_url and not settings.smtp_from:
+        raise ConfigError("SMTP_FROM is not set: SMTP_URL needs the address mail comes from")
     _check_playbooks(settings)
     return settings
 

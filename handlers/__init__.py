@@ -9,6 +9,7 @@ from handlers import (
     actions,
     closing,
     customers,
+    directory,
     events,
     middleware,
     reminders,
@@ -25,6 +26,7 @@ def register(app: AsyncApp, services: Services) -> None:
     reminders.register(app, services)
     views.register(app, services)
     customers.register(app, services)
+    directory.register(app, services)
     closing.register(app, services)
     events.register(app, services)
     app.error(handle_error)

@@ -22,7 +22,7 @@ from bot.incidents.errors import UserError
 from bot.incidents.policy import ACTIVE_STATUSES, ROLES
 from bot.runtime.services import Incident, Services
 from bot.settings import Settings
-from handlers import closing_commands, commands, playbook_commands
+from handlers import closing_commands, commands, directory, playbook_commands
 from handlers.errors import Listener, guarded
 from handlers.invocation import Call
 from handlers.parsing import Command, expect_args, parse_reopen, parse_user
@@ -93,6 +93,11 @@ def _customers(sub: Subcommand, parsed: Command, settings: Settings) -> None:
         raise UserError(refusals.customers_usage())
     if action == "remove" and len(parsed.args) < 2:
         raise UserError(refusals.customers_usage())
+
+
+def _name(sub: Subcommand, parsed: Command, settings: Settings) -> None:
+    if not parsed.rest:
+        raise UserError(refusals.directory_usage())
 
 
 def _reopen(sub: Subcommand, parsed: Command, settings: Settings) -> None:
@@ -167,6 +172,13 @@ TABLE: tuple[Subcommand, ...] = (
         "the contact checklist; `add <names>`, `remove <name>`",
         in_channel=closing_commands.customers,
         check=_customers,
+    ),
+    Subcommand(
+        "customer",
+        "<name>",
+        "one customer of the directory: how updates reach them, and a form to edit it",
+        anywhere=directory.show_customer,
+        check=_name,
     ),
     Subcommand(
         "close",

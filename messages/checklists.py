@@ -35,6 +35,8 @@ from messages.limits import CUSTOMER_NAME_MAX
 from messages.model import ANSWER_LABELS, CustomerRow, IncidentCard
 
 PAGE_SIZE = 40
+VIA_LABELS = {"slack": " in their Slack channel", "email": " by e-mail"}
+"""How Amends itself contacted a customer, as the checklist says it."""
 CONTACT, FOLLOW_UP = "contact", "follow_up"
 KINDS = (CONTACT, FOLLOW_UP)
 
@@ -97,6 +99,8 @@ def _heading(page: ChecklistPage) -> str:
 
 def _row(page: ChecklistPage, row: CustomerRow) -> Block:
     name = f"*{escape_within(row.name, CUSTOMER_NAME_MAX)}*"
+    if row.clock and row.state == "not_contacted":
+        name += f" · ⏱ {row.clock}"
     block_id = incident_block(page.card.number, "customer", row.id)
     if page.kind == CONTACT:
         if row.state == "not_contacted" and page.editable:
@@ -119,7 +123,8 @@ def _contact_state(row: CustomerRow) -> str:
         when = slack_date(row.followed_up_at)
         return f"✅ Followed up — {answer} · {mention(row.followed_up_by)} · {when}"
     if row.contacted_at:
-        return f"✅ Contacted · {mention(row.contacted_by)} · {slack_date(row.contacted_at)}"
+        how = VIA_LABELS.get(row.contacted_via or "", "")
+        return f"✅ Contacted{how} · {mention(row.contacted_by)} · {slack_date(row.contacted_at)}"
     return "⬜ Not contacted yet"
 
 

@@ -135,3 +135,20 @@ class CustomersFields:
 
     NAMES_BLOCK: Final = "customers_names"
     NAMES_ACTION: Final = "names"
+
+
+DIRECTORY_CALLBACK_ID: Final = "directory_customer"
+
+
+class DirectoryFields:
+    """Block and action ids of the directory's edit form; each input's action id is its
+    block id."""
+
+    __slots__ = ()
+
+    NAME: Final = "directory_name"
+    TIER: Final = "directory_tier"
+    LANGUAGE: Final = "directory_language"
+    SLACK_CHANNEL: Final = "directory_slack_channel"
+    EMAILS: Final = "directory_emails"
+    CONTACT: Final = "directory_contact"

@@ -68,3 +68,6 @@ class CustomerRow:
     followed_up_by: str | None = None
     followed_up_at: datetime | None = None
     answer: str | None = None
+    clock: str = ""
+    """The contact clock while not contacted: “due in 12 min”, “overdue by 3 min”."""
+    contacted_via: str | None = None

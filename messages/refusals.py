@@ -410,3 +410,22 @@ def playbook_apply_not_built() -> str:
         f"Applying a playbook to an incident is not built yet. `{COMMAND} drill <playbook>` "
         f"rehearses one; `{COMMAND} playbook <name> reviewed` records its review."
     )
+
+
+# ---- the customer directory
+
+
+def directory_usage() -> str:
+    return f"Name a customer: `{COMMAND} customer Acme` shows Acme and opens a form to edit it."
+
+
+def not_in_directory(name: str, suggestion: str | None) -> str:
+    hint = f" Did you mean “{suggestion}”?" if suggestion else ""
+    return (
+        f"“{name[:80]}” is not in the customer directory.{hint} Customers are loaded with "
+        "`amends customers import customers.csv` (name,tier,language,slack_channel,email,contact)."
+    )
+
+
+def directory_customer_gone() -> str:
+    return "That customer is no longer in the directory; nothing was saved."

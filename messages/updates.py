@@ -52,7 +52,10 @@ def composer_modal(
     text: str,
     metadata: str,
     findings: Sequence[Finding] = (),
+    *,
+    reach: str = "",
 ) -> dict[str, Any]:
+    """``reach`` says how many customers the update reaches directly (shown under the text)."""
     f = UpdateFields
     title = escape(truncate(card.title, TITLE_MAX))
     blocks: list[Block] = [
@@ -71,6 +74,8 @@ def composer_modal(
             "hint": plain("Plain words, no blame, say sorry, say when the next update comes."),
         },
     ]
+    if reach:
+        blocks.append(context(escape(reach)))
     if findings:
         blocks.append(section(_findings_text(findings)))
         blocks.append(

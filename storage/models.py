@@ -135,8 +135,43 @@ class AffectedCustomer(Base):
     followed_up_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
     followed_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     answer: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    directory_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="SET NULL"), nullable=True
+    )
+    """The customer in the directory with this name (matched case-insensitively when added)."""
+    contacted_via: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    """How the first contact was made: ``slack`` or ``email`` (sent by Amends), or ``manual``."""
+    contact_ref: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """The permalink of the Slack message, or the Message-ID of the e-mail."""
+    contact_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    """When the customer's tier says they must have been contacted (``CUSTOMER_TIERS``)."""
+    clock_alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    """When the comms owner was reminded that this customer's contact clock ran out."""
+    channel_lost_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    """When the customer's Slack channel refused the bot (removed, archived, gone): the
+    comms owner was told once, and updates stop going there for this incident."""
 
     incident: Mapped[Incident] = relationship(back_populates="customers")
+
+
+class DirectoryCustomer(Base):
+    """A customer kept across incidents: who they are and how to reach them directly."""
+
+    __tablename__ = "customers"
+    __table_args__ = (UniqueConstraint("team_id", "name_key", name="uq_directory_name"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(String(200))
+    tier: Mapped[str] = mapped_column(String(40), default="")
+    language: Mapped[str] = mapped_column(String(16), default="")
+    slack_channel: Mapped[str] = mapped_column(String(32), default="")
+    emails: Mapped[str] = mapped_column(Text, default="")
+    """Addresses separated by spaces."""
+    contact: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
 class Closure(Base):
@@ -266,6 +301,9 @@ class OutboxCall(Base):
     )
     after: Mapped[str | None] = mapped_column(String(40), nullable=True)
     result: Mapped[str | None] = mapped_column(Text, nullable=True)
+    context: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """What the ``after`` step needs to know beyond the call itself (JSON), e.g. which
+    customer a message was for; never sent to Slack."""
 
 
 class PlaybookReview(Base):

@@ -30,6 +30,7 @@ class OutboxStore:
         *,
         incident_id: int | None = None,
         after: str | None = None,
+        context: dict[str, Any] | None = None,
     ) -> None:
         """Keep a call for later. Calls sharing a ``key`` keep only the one made last
         (``made_at``): a slower, older call parked after a newer one is dropped.
@@ -59,6 +60,7 @@ class OutboxStore:
                     last_error=error,
                     incident_id=incident_id,
                     after=after,
+                    context=json.dumps(context) if context is not None else None,
                 )
             )
 
@@ -128,9 +130,13 @@ class OutboxStore:
                 delete(OutboxCall).where(OutboxCall.key == key, OutboxCall.created_at <= made_at)
             )
 
-    async def pending(self) -> int:
+    async def pending(self, method: str | None = None) -> int:
+        """How many calls are parked (of ``method`` only, if given)."""
+        query = select(func.count()).select_from(OutboxCall)
+        if method is not None:
+            query = query.where(OutboxCall.method == method)
         async with self._sessions() as session:
-            return int(await session.scalar(select(func.count()).select_from(OutboxCall)) or 0)
+            return int(await session.scalar(query) or 0)
 
 
 class SeenEvents:

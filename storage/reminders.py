@@ -43,6 +43,8 @@ from storage.models import Reminder, TimelineEvent
 
 CUSTOMER_UPDATE = "customer_update"
 FOLLOW_UP = "follow_up"
+CONTACT_CLOCK = "contact_clock"
+"""Reminds the comms owner once per customer whose tier's contact clock ran out."""
 PENDING, CLAIMED, PAUSED, CANCELLED = "pending", "claimed", "paused", "cancelled"
 
 REMINDERS = typed(Table, Reminder.__table__)

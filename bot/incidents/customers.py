@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.customers.clock import ContactClock
 from bot.incidents.errors import UserError
 from bot.incidents.policy import ACTIVE_STATUSES, Status
 from bot.incidents.updates import UpdateService
@@ -15,10 +16,11 @@ from bot.settings import Settings
 from bot.slack.header import incident_card, refresh_header
 from messages import refusals
 from messages.checklists import CONTACT, FOLLOW_UP, PAGE_SIZE, ChecklistPage, page_count
+from messages.directory import clock_text
 from messages.limits import CUSTOMER_NAME_MAX
 from messages.model import CustomerRow
 from storage.customers import CustomerStore
-from storage.models import AffectedCustomer, Incident
+from storage.models import AffectedCustomer, Incident, utcnow
 
 _SEPARATORS = re.compile(r"[\n,;]+")
 
@@ -41,6 +43,7 @@ MAX_CUSTOMERS = 5000
 
 
 def customer_rows(customers: Sequence[AffectedCustomer]) -> tuple[CustomerRow, ...]:
+    now = utcnow()
     return tuple(
         CustomerRow(
             id=c.id,
@@ -51,6 +54,8 @@ def customer_rows(customers: Sequence[AffectedCustomer]) -> tuple[CustomerRow, .
             followed_up_by=c.followed_up_by,
             followed_up_at=c.followed_up_at,
             answer=c.answer,
+            clock=clock_text(c.contact_due_at, now),
+            contacted_via=c.contacted_via,
         )
         for c in customers
     )
@@ -60,11 +65,16 @@ class CustomerService:
     """Adding and removing affected customers, and confirming they were contacted."""
 
     def __init__(
-        self, customers: CustomerStore, settings: Settings, updates: UpdateService
+        self,
+        customers: CustomerStore,
+        settings: Settings,
+        updates: UpdateService,
+        clock: ContactClock | None = None,
     ) -> None:
         self.customers = customers
         self.settings = settings
         self.updates = updates
+        self.clock = clock
 
     async def check_names(self, incident: Incident, text: str) -> tuple[str, ...]:
         """The names to add, or a UserError saying what is wrong with the list."""
@@ -81,6 +91,8 @@ class CustomerService:
     ) -> str:
         added = await self.customers.add(incident.id, names, actor)
         if added.added:
+            if self.clock is not None:
+                await self.clock.plan(incident.id, incident.team_id)
             await self._refresh(client, incident)
         return added_text(added.added, added.already_listed)
 

@@ -20,6 +20,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.customers.clock import ContactClock
 from bot.incidents.channel_names import channel_name
 from bot.incidents.errors import UserError
 from bot.incidents.policy import Status
@@ -87,10 +88,17 @@ def check_severity(severity: str, settings: Settings) -> str:
 
 
 class DeclareFlow:
-    def __init__(self, store: IncidentStore, settings: Settings, updates: UpdateService) -> None:
+    def __init__(
+        self,
+        store: IncidentStore,
+        settings: Settings,
+        updates: UpdateService,
+        clock: ContactClock | None = None,
+    ) -> None:
         self.store = store
         self.settings = settings
         self.updates = updates
+        self.clock = clock
 
     async def declare(self, client: AsyncWebClient, request: DeclareRequest) -> Declared:
         title = check_title(request.title)
@@ -111,6 +119,8 @@ class DeclareFlow:
             )
         )
         logs.note(incident=incident.number)
+        if self.clock is not None and request.customers:
+            await self.clock.customers_added(incident)
         await self._open_channel(client, incident)
         incident.next_update_due = await self.updates.replan(incident)
         warnings = await self._set_up_channel(client, incident)

@@ -36,6 +36,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.customers.clock import deliver_contact_clock
 from bot.incidents.follow_up import overdue_dm_text, send_follow_up_reminder
 from bot.incidents.policy import ACTIVE_STATUSES, Status, comms_owner
 from bot.runtime import logs
@@ -57,7 +58,14 @@ from messages.updates import (
 from storage.customers import CustomerStore
 from storage.db import database_unavailable
 from storage.models import Incident, Reminder, utcnow
-from storage.reminders import CANCELLED, FOLLOW_UP, PAUSED, Completion, ReminderStore
+from storage.reminders import (
+    CANCELLED,
+    CONTACT_CLOCK,
+    FOLLOW_UP,
+    PAUSED,
+    Completion,
+    ReminderStore,
+)
 from storage.repository import IncidentStore
 
 log = logging.getLogger(__name__)
@@ -425,6 +433,8 @@ class ReminderEngine:
         if reminder.kind == FOLLOW_UP:
             await self._deliver_follow_up(reminder, incident)
             return
+        if reminder.kind == CONTACT_CLOCK:
+            return await deliver_contact_clock(self, reminder, incident)
         if incident is None or Status(incident.status) not in ACTIVE_STATUSES:
             await self.reminders.finish(reminder, CANCELLED)
             return

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -37,6 +38,9 @@ from storage.models import Closure, Incident, utcnow
 from storage.reminders import CUSTOMER_UPDATE, PAUSED, PENDING, ReminderStore
 from storage.repository import IncidentStore, NewUpdate
 
+if TYPE_CHECKING:
+    from bot.customers.delivery import Reach
+
 log = logging.getLogger(__name__)
 
 Waker = Callable[[datetime], None]
@@ -50,6 +54,14 @@ class Submitted:
 
     findings: list[Finding] = field(default_factory=list)
     posted: bool = False
+
+
+def _metadata_text(metadata: str, key: str) -> str:
+    try:
+        data = json.loads(metadata or "{}")
+    except ValueError:
+        return ""
+    return str(data.get(key) or "") if isinstance(data, dict) else ""
 
 
 def check_update_text(text: str) -> str:
@@ -75,6 +87,8 @@ class UpdateService:
         self.reminders = reminders
         self.settings = settings
         self.waker = waker
+        self.reach: Reach | None = None
+        """Delivers posted updates to each affected customer directly (set when wired)."""
 
     # -- the clock -------------------------------------------------------------------------
 
@@ -102,7 +116,11 @@ class UpdateService:
         *,
         final: bool = False,
     ) -> None:
-        view = self.final_composer(incident) if final else self._composer(incident, response_url)
+        if final:
+            view = self.final_composer(incident)
+        else:
+            reach = await self.reach.preview(incident.id) if self.reach is not None else ""
+            view = self._composer(incident, response_url, reach)
         await open_view(
             client,
             trigger_id,
@@ -110,12 +128,16 @@ class UpdateService:
             "Try again, or use `/incident update` in the incident channel.",
         )
 
-    def _composer(self, incident: Incident, response_url: str | None) -> dict[str, object]:
+    def _composer(
+        self, incident: Incident, response_url: str | None, reach: str = ""
+    ) -> dict[str, object]:
         self._check_open(incident)
         card = incident_card(incident, self.settings.severities)
         draft = update_template(card, self.due_after(incident, utcnow()))
-        metadata = json.dumps({"incident": incident.number, "response_url": response_url})
-        return composer_modal(card, draft, metadata)
+        metadata = json.dumps(
+            {"incident": incident.number, "response_url": response_url, "reach": reach}
+        )
+        return composer_modal(card, draft, metadata, reach=reach)
 
     def final_composer(self, incident: Incident) -> dict[str, object]:
         """The composer for the “resolved” update, drafted from what the close recorded."""
@@ -130,7 +152,8 @@ class UpdateService:
     ) -> dict[str, object]:
         """The composer again, showing the tone findings and the “post anyway” choice."""
         card = incident_card(incident, self.settings.severities)
-        return composer_modal(card, text, metadata, findings)
+        reach = _metadata_text(metadata, "reach")
+        return composer_modal(card, text, metadata, findings, reach=reach)
 
     def gate(self, text: str, post_anyway: bool, kind: str = UPDATE) -> Submitted:
         """Tone findings stop the first submit; the author may fix them or post anyway."""
@@ -185,6 +208,8 @@ class UpdateService:
         )
         if self.settings.customer_channel and kind in (UPDATE, RESOLVED) and not incident.drill:
             await self._tell_customers(client, incident, count, text, card)
+        if self.reach is not None and kind in (UPDATE, RESOLVED):
+            self.reach.deliver_later(fresh, count, text, author_id)
         await self.retire_reminder(
             client, fresh, f"<@{author_id}> posted customer update #{count}."
         )

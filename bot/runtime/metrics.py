@@ -63,6 +63,13 @@ class Metrics:
         self.outbox_pending = Gauge(
             "amends_outbox_pending", "Slack calls waiting to be retried", registry=r
         )
+        self.mail_sent = Counter("amends_mail_sent", "E-mails the relay accepted", registry=r)
+        self.mail_failed = Counter(
+            "amends_mail_failed", "E-mail attempts that failed (parked or refused)", registry=r
+        )
+        self.mail_parked = Gauge(
+            "amends_mail_parked", "E-mails waiting for the relay to come back", registry=r
+        )
 
     def request_answered(self, kind: str, status: int, seconds: float) -> None:
         """One request from Slack acknowledged, over HTTP or Socket Mode alike."""

@@ -103,6 +103,7 @@ class Runtime:
 
     async def stop(self) -> None:
         await self.services.reviews.stop()
+        await self.services.reach.drain()
         await self.services.updates.outbox.stop()
         self.services.engine.stop()
         await self.services.engine.drain()

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.customers.clock import ContactClock
+from bot.customers.delivery import Reach
+from bot.customers.directory import Directory
+from bot.customers.email import Mailer
 from bot.incidents.changes import IncidentService
 from bot.incidents.closing import CloseService
 from bot.incidents.customers import CustomerService
@@ -26,6 +30,7 @@ from bot.slack.outbox import Outbox
 from bot.slack.workspaces import Departures
 from storage.closures import ClosureStore
 from storage.customers import CustomerStore
+from storage.directory import DirectoryStore
 from storage.models import Incident as Incident
 from storage.outbox import OutboxStore, SeenEvents
 from storage.playbook_reviews import PlaybookReviewStore
@@ -50,13 +55,15 @@ class Services:
     departures: Departures
     drills: DrillService
     reviews: ReviewService
+    directory: Directory
+    reach: Reach
 
     @classmethod
     def build(
         cls, settings: Settings, store: IncidentStore, client_for: ClientFor, metrics: Metrics
     ) -> Services:
         reminders = ReminderStore(store.engine)
-        customer_store = CustomerStore(store.engine)
+        customer_store = CustomerStore(store.engine, settings.customer_tiers)
         closures = ClosureStore(store.engine)
         parked = OutboxStore(store.engine)
         outbox = Outbox(parked, client_for, metrics, settings.outbox_retry_seconds)
@@ -64,7 +71,8 @@ class Services:
             settings, store, reminders, client_for, customer_store, metrics, outbox.lane_busy
         )
         updates = UpdateService(store, reminders, settings, engine.wake_at, outbox)
-        customers = CustomerService(customer_store, settings, updates)
+        clock = ContactClock(customer_store, reminders, settings, engine.wake_at)
+        customers = CustomerService(customer_store, settings, updates, clock)
         reports = ReportService(store, customer_store, closures, settings, outbox)
         closing = CloseService(
             store,
@@ -77,7 +85,10 @@ class Services:
             reports,
             engine.wake_at,
         )
-        declare = DeclareFlow(store, settings, updates)
+        declare = DeclareFlow(store, settings, updates, clock)
+        mailer = Mailer(settings.smtp_url, metrics) if settings.smtp_url else None
+        reach = Reach(customer_store, outbox, client_for, settings, mailer)
+        updates.reach = reach
         outbox.on_delivered(HEADER_POSTED, declare.header_posted)
         catalogue = Catalogue.configured(settings)
         reviews = ReviewService(
@@ -98,4 +109,6 @@ class Services:
             departures=Departures(WorkspaceWork(store.engine)),
             drills=DrillService(catalogue, declare),
             reviews=reviews,
+            directory=Directory(DirectoryStore(store.engine), settings.customer_tiers),
+            reach=reach,
         )

@@ -16,6 +16,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 from prometheus_client import Gauge
 
+from bot.customers.email import EMAIL_SEND
 from bot.incidents.policy import OPEN_STATUSES
 from bot.runtime.metrics import Metrics
 from storage.outbox import OutboxStore
@@ -91,6 +92,8 @@ class Observability:
         open_incidents = self.store.count_open(open_statuses)
         await self._count("open incidents", self.metrics.open_incidents, open_incidents)
         await self._count("parked calls", self.metrics.outbox_pending, self.outbox.pending())
+        parked_mail = self.outbox.pending(EMAIL_SEND)
+        await self._count("parked mail", self.metrics.mail_parked, parked_mail)
         return web.Response(
             body=self.metrics.exposition(),
             headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"},

@@ -27,6 +27,11 @@ A lane is also busy while one of its calls is on its way (slack-sdk may be retry
 for a few seconds) and while a flow holds it (:meth:`Outbox.holding`), so that work which
 must come after a whole flow (the follow-up reminder after the close's checklist) can
 ask :meth:`Outbox.lane_busy` and wait. That part is known to this process only.
+
+**Local methods.** A service other than Slack whose calls nobody waits for (the e-mail
+relay) can be served under a pseudo-method name (:meth:`Outbox.serve`): its calls are
+parked, retried and followed by their after step exactly like Slack's. Such a service
+raises :class:`ServiceUnavailable` for what is worth retrying.
 """
 
 from __future__ import annotations
@@ -65,6 +70,13 @@ UPLOAD = "files.upload_v2"
 """Not one Web API method but slack-sdk's upload (three calls); parked and retried whole."""
 QUEUED = "queued behind earlier parked calls"
 
+
+class ServiceUnavailable(Exception):
+    """A local method's service could not answer now (the relay is down or said "later")."""
+
+
+LocalMethod = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
 _deferred: ContextVar[list[str] | None] = ContextVar("amends_deferred", default=None)
 
 
@@ -81,6 +93,8 @@ class Delivered:
     args: dict[str, Any]
     response: dict[str, Any]
     late: bool
+    context: dict[str, Any] | None = None
+    """What the caller gave the step beyond the call itself (``context=`` of the call)."""
 
 
 AfterStep = Callable[[AsyncWebClient, Delivered], Awaitable[None]]
@@ -91,12 +105,16 @@ def transient(error: BaseException) -> bool:
     if isinstance(error, SlackApiError):
         status = error.response.status_code if error.response is not None else 0
         return status >= 500 or status == 429 or slack_error(error) in TRANSIENT_ERRORS
-    return isinstance(error, aiohttp.ClientError | TimeoutError | ConnectionError)
+    return isinstance(
+        error, aiohttp.ClientError | TimeoutError | ConnectionError | ServiceUnavailable
+    )
 
 
 def describe(error: BaseException) -> str:
     if isinstance(error, NotInstalled):
         return "not installed"
+    if isinstance(error, ServiceUnavailable):
+        return str(error) or "unavailable"
     return slack_error(error) if isinstance(error, SlackApiError) else type(error).__name__
 
 
@@ -125,6 +143,7 @@ class Outbox:
         self.retry_seconds = retry_seconds
         self._loop = Periodic("outbox", self.flush, retry_seconds)
         self._steps: dict[str, AfterStep] = {}
+        self._local: dict[str, LocalMethod] = {}
         self._holders: Counter[int] = Counter()
 
     @contextlib.asynccontextmanager
@@ -149,6 +168,16 @@ class Outbox:
         """Register the step that calls made with ``after=name`` run once delivered."""
         self._steps[name] = step
 
+    def serve(self, method: str, handler: LocalMethod) -> None:
+        """Calls of the pseudo-method ``method`` go to ``handler``, not to Slack."""
+        self._local[method] = handler
+
+    async def _invoke(
+        self, client: AsyncWebClient, method: str, args: dict[str, Any]
+    ) -> dict[str, Any]:
+        local = self._local.get(method)
+        return await local(args) if local is not None else await invoke(client, method, args)
+
     async def call(
         self,
         client: AsyncWebClient,
@@ -159,18 +188,22 @@ class Outbox:
         key: str | None = None,
         incident_id: int | None = None,
         after: str | None = None,
+        context: dict[str, Any] | None = None,
         **args: Any,
     ) -> bool:
         """Make a Slack call whose answer nobody waits for; park it if Slack is away.
 
         ``what`` says in words what the call does (for the person); returns whether it
         went through now. With ``incident_id`` the call waits behind that incident's
-        undelivered calls; ``after`` names the step to run with Slack's answer.
+        undelivered calls; ``after`` names the step to run with Slack's answer (and
+        ``context``, kept with a parked call, never sent).
         """
         if after is not None and after not in self._steps:
             raise ValueError(f"no after step named {after!r}")
         async with self.holding(incident_id):
-            return await self._call(client, team_id, method, what, key, incident_id, after, args)
+            return await self._call(
+                client, team_id, method, what, key, incident_id, after, args, context
+            )
 
     async def _call(
         self,
@@ -182,12 +215,13 @@ class Outbox:
         incident_id: int | None,
         after: str | None,
         args: dict[str, Any],
+        context: dict[str, Any] | None = None,
     ) -> bool:
         made_at = utcnow()
         error = QUEUED
         try:
             if incident_id is None or not await self.store.waiting(incident_id):
-                response = await invoke(client, method, args)
+                response = await self._invoke(client, method, args)
                 error = ""
         except Exception as exc:
             if not transient(exc):
@@ -204,12 +238,13 @@ class Outbox:
                 made_at=made_at,
                 incident_id=incident_id,
                 after=after,
+                context=context,
             )
             return False
         if key is not None:
             await self.store.supersede(key, made_at)
         if after is not None:
-            done = Delivered(team_id, incident_id, args, response, late=False)
+            done = Delivered(team_id, incident_id, args, response, late=False, context=context)
             await self._steps[after](client, done)
         return True
 
@@ -225,6 +260,7 @@ class Outbox:
         made_at: datetime | None = None,
         incident_id: int | None = None,
         after: str | None = None,
+        context: dict[str, Any] | None = None,
     ) -> None:
         await self.store.park(
             team_id,
@@ -235,8 +271,9 @@ class Outbox:
             made_at or utcnow(),
             incident_id=incident_id,
             after=after,
+            context=context,
         )
-        log.warning("Slack unavailable (%s): parked %s for retry", error, method)
+        log.warning("%s unavailable (%s): parked for retry", method, error)
         parked = _deferred.get()
         if parked is not None and what not in parked:
             parked.append(what)
@@ -280,7 +317,7 @@ class Outbox:
         if call.result is not None:  # delivered before; only its after step is left
             return await self._after(client, call, args, json.loads(call.result))
         try:
-            response = await invoke(client, call.method, args)
+            response = await self._invoke(client, call.method, args)
         except Exception as exc:
             if workspace_gone(exc):
                 return await self._drop_gone(call, exc)
@@ -306,7 +343,9 @@ class Outbox:
         try:
             if step is None:
                 raise LookupError(f"no after step named {call.after!r}")
-            await step(client, Delivered(call.team_id, call.incident_id, args, response, True))
+            context = json.loads(call.context) if call.context else None
+            delivered = Delivered(call.team_id, call.incident_id, args, response, True, context)
+            await step(client, delivered)
         except Exception as exc:
             if (transient(exc) or database_unavailable(exc)) and (
                 utcnow() - call.created_at < GIVE_UP_AFTER

@@ -31,6 +31,7 @@ from messages.closing import (
     follow_up_reminder_blocks,
     resolved_blocks,
 )
+from messages.directory import CustomerCard, directory_modal
 from messages.header import incident_header
 from messages.modals import declare_modal
 from messages.model import CustomerRow, IncidentCard
@@ -93,6 +94,7 @@ def every_view() -> list[dict[str, Any]]:
         composer_modal(incident(), "We're sorry", "{}"),
         close_modal(incident(), "U2", date(2026, 12, 1), "{}"),
         add_customers_modal(incident(), "{}"),
+        directory_modal(CustomerCard("Acme", "premium", "en", "", (), ""), ("premium",), "{}"),
     ]
 
 

@@ -1,0 +1,1 @@
+"""Customers kept across incidents: the directory, direct delivery of updates, contact clocks."""
