@@ -52,6 +52,14 @@ class Submitted:
     posted: bool = False
 
 
+def incident_cadence(settings: Settings, incident: Incident) -> timedelta:
+    """How often this incident's customers hear from us: the cadence of the playbook applied
+    to it, else its severity's (CUSTOMER_UPDATE_CADENCE)."""
+    if incident.cadence_seconds:
+        return timedelta(seconds=incident.cadence_seconds)
+    return settings.cadence(incident.severity)
+
+
 def check_update_text(text: str) -> str:
     text = text.strip()
     if not text:
@@ -80,7 +88,7 @@ class UpdateService:
 
     def due_after(self, incident: Incident, base: datetime | None = None) -> datetime:
         start = base or incident.last_update_at or incident.created_at
-        return start + self.settings.cadence(incident.severity)
+        return start + incident_cadence(self.settings, incident)
 
     async def replan(self, incident: Incident, base: datetime | None = None) -> datetime:
         """Move the next-update time (and its reminder) after a declare, update or severity."""
