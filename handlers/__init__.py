@@ -11,6 +11,7 @@ from handlers import (
     customers,
     events,
     middleware,
+    playbooks,
     reminders,
     subcommands,
     views,
@@ -26,5 +27,6 @@ def register(app: AsyncApp, services: Services) -> None:
     views.register(app, services)
     customers.register(app, services)
     closing.register(app, services)
+    playbooks.register(app, services)
     events.register(app, services)
     app.error(handle_error)

@@ -20,14 +20,16 @@ from bot.incidents.changes import check_role, parse_status
 from bot.incidents.declare import check_severity, check_title
 from bot.incidents.errors import UserError
 from bot.incidents.policy import ACTIVE_STATUSES, ROLES
+from bot.playbooks.languages import parse_language
 from bot.runtime.services import Incident, Services
 from bot.settings import Settings
-from handlers import closing_commands, commands
+from handlers import closing_commands, commands, playbooks
 from handlers.errors import Listener, guarded
 from handlers.invocation import Call
 from handlers.parsing import Command, expect_args, parse_reopen, parse_user
 from messages import refusals
 from messages.text import HelpLine, help_blocks
+from messages.tone import LANGUAGES
 
 COMMAND = refusals.COMMAND
 
@@ -104,6 +106,16 @@ def _window(sub: Subcommand, parsed: Command, settings: Settings) -> None:
         raise UserError(refusals.usage(sub.usage(settings)))
 
 
+def _playbook(sub: Subcommand, parsed: Command, settings: Settings) -> None:
+    if not parsed.args:
+        raise UserError(refusals.playbook_usage())
+
+
+def _language(sub: Subcommand, parsed: Command, settings: Settings) -> None:
+    (code,) = expect_args(parsed, 1, sub.usage(settings))
+    parse_language(code)
+
+
 def help_lines(settings: Settings) -> list[HelpLine]:
     """What ``help`` lists: every row of the table, in order, with this workspace's
     severities."""
@@ -162,6 +174,20 @@ TABLE: tuple[Subcommand, ...] = (
         "the contact checklist; `add <names>`, `remove <name>`",
         in_channel=closing_commands.customers,
         check=_customers,
+    ),
+    Subcommand(
+        "playbook",
+        "<name>",
+        "apply a playbook: severity, update cadence, steps, customer templates",
+        in_channel=playbooks.apply_playbook,
+        check=_playbook,
+    ),
+    Subcommand(
+        "language",
+        f"<{'|'.join(LANGUAGES)}>",
+        "the language customer messages are drafted in",
+        in_channel=playbooks.set_language,
+        check=_language,
     ),
     Subcommand(
         "close",

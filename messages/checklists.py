@@ -97,6 +97,8 @@ def _heading(page: ChecklistPage) -> str:
 
 def _row(page: ChecklistPage, row: CustomerRow) -> Block:
     name = f"*{escape_within(row.name, CUSTOMER_NAME_MAX)}*"
+    if row.language:
+        name += f" ({row.language})"
     block_id = incident_block(page.card.number, "customer", row.id)
     if page.kind == CONTACT:
         if row.state == "not_contacted" and page.editable:

@@ -62,3 +62,5 @@ class CustomerRow:
     followed_up_by: str | None = None
     followed_up_at: datetime | None = None
     answer: str | None = None
+    language: str | None = None
+    """The customer's own language, when it has one."""

@@ -8,6 +8,7 @@ copying the sentence. Each text says what happened and what to do next.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 
 COMMAND = "/incident"
@@ -363,6 +364,38 @@ def report_needs_resolve(number: int) -> str:
     return (
         f"INC-{number} is not resolved yet: the report needs the root cause. "
         f"Close it first with `{COMMAND} close`."
+    )
+
+
+# ---- playbooks and languages
+
+
+def not_a_playbook(name: str, names: Sequence[str]) -> str:
+    listed = ", ".join(f"`{n}`" for n in names) or "none are configured (PLAYBOOKS_DIR)"
+    return f"There is no playbook called “{name}”. The playbooks: {listed}."
+
+
+def playbook_usage() -> str:
+    return usage(f"{COMMAND} playbook <name>")
+
+
+def not_a_language(code: str, languages: Sequence[str]) -> str:
+    return f"“{code}” is not a language I write in. Use one of: {', '.join(languages)}."
+
+
+def language_already(number: int, language: str) -> str:
+    return f"INC-{number} is already written in {language}."
+
+
+def step_already_done(step: str, by: str | None, at: datetime | None) -> str:
+    when = f" at {at:%H:%M} UTC" if at else ""
+    return f"“{step}” was already ticked off by <@{by}>{when}."
+
+
+def step_gone() -> str:
+    return (
+        "That step is no longer on this incident's checklist (another playbook was applied "
+        "since). Use the newest checklist in the channel."
     )
 
 

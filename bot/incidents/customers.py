@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.incidents.errors import UserError
 from bot.incidents.policy import ACTIVE_STATUSES, Status
 from bot.incidents.updates import UpdateService
+from bot.playbooks.languages import split_language
 from bot.settings import Settings
 from bot.slack.header import incident_card, refresh_header
 from messages import refusals
@@ -51,6 +52,7 @@ def customer_rows(customers: Sequence[AffectedCustomer]) -> tuple[CustomerRow, .
             followed_up_by=c.followed_up_by,
             followed_up_at=c.followed_up_at,
             answer=c.answer,
+            language=c.language,
         )
         for c in customers
     )
@@ -71,6 +73,8 @@ class CustomerService:
         names = parse_customer_list(text)
         if not names:
             raise UserError(refusals.name_a_customer())
+        for name in names:
+            split_language(name)
         counts = await self.customers.counts(incident.id)
         if counts.total + len(names) > MAX_CUSTOMERS:
             raise UserError(refusals.too_many_customers(counts.total + len(names), MAX_CUSTOMERS))
@@ -79,7 +83,9 @@ class CustomerService:
     async def add(
         self, client: AsyncWebClient, incident: Incident, names: Sequence[str], actor: str
     ) -> str:
-        added = await self.customers.add(incident.id, names, actor)
+        entries = [split_language(name) for name in names]
+        languages = {name: language for name, language in entries if language}
+        added = await self.customers.add(incident.id, [n for n, _ in entries], actor, languages)
         if added.added:
             await self._refresh(client, incident)
         return added_text(added.added, added.already_listed)

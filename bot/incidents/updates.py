@@ -17,6 +17,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.incidents.errors import UserError
 from bot.incidents.policy import ACTIVE_STATUSES, Status
+from bot.playbooks.drafts import incident_draft, phase_of
+from bot.playbooks.library import Library
 from bot.settings import Settings
 from bot.slack.calls import open_view, post_joining, slack_error
 from bot.slack.header import closure_view, incident_card, refresh_header
@@ -24,7 +26,7 @@ from bot.slack.outbox import QUEUED, Outbox, describe, transient
 from messages import refusals
 from messages.closing import resolved_template
 from messages.model import IncidentCard
-from messages.tone import FINAL_RULES, RULES, Finding, check_tone
+from messages.tone import LANGUAGES, Finding, check_tone
 from messages.updates import (
     UPDATE_MAX,
     composer_modal,
@@ -77,7 +79,10 @@ class UpdateService:
         settings: Settings,
         waker: Waker,
         outbox: Outbox,
+        library: Library | None = None,
     ) -> None:
+        self.library = library or Library()
+        """The playbooks: an incident's own drafts its customer messages."""
         self.outbox = outbox
         self.store = store
         self.reminders = reminders
@@ -121,9 +126,21 @@ class UpdateService:
     def _composer(self, incident: Incident, response_url: str | None) -> dict[str, object]:
         self._check_open(incident)
         card = incident_card(incident, self.settings.severities)
-        draft = update_template(card, self.due_after(incident, utcnow()))
+        due = self.due_after(incident, utcnow())
+        draft = self.playbook_draft(incident, due) or update_template(card, due)
         metadata = json.dumps({"incident": incident.number, "response_url": response_url})
         return composer_modal(card, draft, metadata)
+
+    def playbook_draft(
+        self, incident: Incident, next_update: datetime | None, customer: str = ""
+    ) -> str | None:
+        """The template of the incident's playbook for its current status, in its language."""
+        playbook = self.library.find(incident.playbook)
+        if playbook is None:
+            return None
+        phase = phase_of(incident.status)
+        names = customer or ", ".join(c.name for c in incident.customers[:5])
+        return incident_draft(playbook, incident, phase, incident.language, next_update, names)
 
     def final_composer(self, incident: Incident) -> dict[str, object]:
         """The composer for the “resolved” update, drafted from what the close recorded."""
@@ -140,9 +157,13 @@ class UpdateService:
         card = incident_card(incident, self.settings.severities)
         return composer_modal(card, text, metadata, findings)
 
-    def gate(self, text: str, post_anyway: bool, kind: str = UPDATE) -> Submitted:
-        """Tone findings stop the first submit; the author may fix them or post anyway."""
-        findings = check_tone(text, FINAL_RULES if kind == RESOLVED else RULES)
+    def gate(
+        self, text: str, post_anyway: bool, kind: str = UPDATE, language: str = "en"
+    ) -> Submitted:
+        """Tone findings stop the first submit; the author may fix them or post anyway.
+        The text is checked in ``language``, the incident's customer language."""
+        lang = language if language in LANGUAGES else "en"
+        findings = check_tone(text, language=lang, final=kind == RESOLVED)
         if findings and not post_anyway:
             return Submitted(findings=findings)
         return Submitted(findings=findings, posted=True)

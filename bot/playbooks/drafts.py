@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.playbooks.model import Phase, Playbook
+from bot.playbooks.model import PHASES, Phase, Playbook
+from storage.models import Incident
 
 UNKNOWN_IMPACT = "[what customers notice]"
 UNKNOWN_CUSTOMER = "[customer]"
@@ -65,3 +66,29 @@ def draft(playbook: Playbook, phase: Phase, language: str, facts: Facts) -> str 
     """The playbook's message for ``phase`` in ``language`` filled with ``facts``, if it has one."""
     template = template_for(playbook, phase, language)
     return fill(template, facts) if template else None
+
+
+def phase_of(status: str) -> Phase | None:
+    """The template phase of an incident status (``closed`` has none)."""
+    return next((phase for phase in PHASES if phase == status), None)
+
+
+def incident_draft(
+    playbook: Playbook,
+    incident: Incident,
+    phase: Phase | None,
+    language: str,
+    next_update: datetime | None = None,
+    customer: str = "",
+) -> str | None:
+    """The playbook's message for ``incident`` in ``phase``, filled with what it knows."""
+    if phase is None:
+        return None
+    facts = Facts(
+        title=incident.title,
+        started=incident.created_at,
+        next_update=next_update,
+        impact=incident.impact_text or "",
+        customer=customer,
+    )
+    return draft(playbook, phase, language, facts)

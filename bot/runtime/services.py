@@ -15,6 +15,9 @@ from bot.incidents.declare import HEADER_POSTED, DeclareFlow
 from bot.incidents.reminders import ReminderEngine
 from bot.incidents.report import ReportService
 from bot.incidents.updates import UpdateService
+from bot.playbooks.apply import PlaybookService
+from bot.playbooks.library import Library
+from bot.playbooks.loader import load_configured
 from bot.runtime.metrics import Metrics
 from bot.settings import Settings
 from bot.slack.calls import ClientFor
@@ -25,6 +28,7 @@ from storage.closures import ClosureStore
 from storage.customers import CustomerStore
 from storage.models import Incident as Incident
 from storage.outbox import OutboxStore, SeenEvents
+from storage.playbooks import PlaybookStore
 from storage.reminders import ReminderStore
 from storage.repository import IncidentStore
 from storage.workspaces import WorkspaceWork
@@ -44,6 +48,7 @@ class Services:
     reports: ReportService
     events: EventDeliveries
     departures: Departures
+    playbooks: PlaybookService
 
     @classmethod
     def build(
@@ -57,7 +62,8 @@ class Services:
         engine = ReminderEngine(
             settings, store, reminders, client_for, customer_store, metrics, outbox.lane_busy
         )
-        updates = UpdateService(store, reminders, settings, engine.wake_at, outbox)
+        library = Library(tuple(loaded.playbook for loaded in load_configured(settings)))
+        updates = UpdateService(store, reminders, settings, engine.wake_at, outbox, library)
         customers = CustomerService(customer_store, settings, updates)
         reports = ReportService(store, customer_store, closures, settings, outbox)
         closing = CloseService(
@@ -86,4 +92,5 @@ class Services:
             reports=reports,
             events=EventDeliveries(SeenEvents(store.engine)),
             departures=Departures(WorkspaceWork(store.engine)),
+            playbooks=PlaybookService(library, PlaybookStore(store.engine), settings, updates),
         )
