@@ -62,6 +62,8 @@ def test_help_marks_exactly_the_subcommands_that_run_on_the_channels_incident() 
         "pause",
         "resume",
         "customers",
+        "playbook",
+        "language",
         "close",
         "report",
     }
