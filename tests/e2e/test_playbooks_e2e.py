@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from messages import refusals
-from messages.ids import CloseFields, DeclareFields, playbook_step
+from messages.ids import CloseFields, DeclareFields, UpdateFields, playbook_step
 from storage.models import Incident
 from tests.support.blockkit_readers import composer_draft, view_input
 from tests.support.harness import ALICE, BOB, TEAM, Harness
@@ -261,6 +261,22 @@ async def test_after_language_ru_the_composer_opens_with_the_russian_template(
     await eventually(lambda: _language_is(h, "ru"))
     draft = composer_draft(await open_composer(h, channel))
     assert draft.startswith("Простите нас: с ") and " UTC" in draft  # noqa: RUF001
+
+
+async def test_an_update_in_the_incidents_language_is_tone_checked_in_that_language(
+    harness: Harness,
+) -> None:
+    h = harness
+    channel = await declare(h)
+    await apply(h, channel, CARD)
+    await with_checklist(h, channel)
+    await h.driver.command("/incident", "language ru", user_id=ALICE, channel_id=channel)
+    await eventually(lambda: _language_is(h, "ru"))
+    view = await open_composer(h, channel)
+    values = {UpdateFields.TEXT_BLOCK: {UpdateFields.TEXT_ACTION: composer_draft(view)}}
+    reply = await h.driver.submit_view(view["id"], values, user_id=ALICE)
+    assert reply.status == 200 and not reply.text, "the Russian draft was held for review"
+    await h.double.wait_for(lambda: h.double.messages(h.customers))
 
 
 async def _language_is(h: Harness, language: str) -> bool:
