@@ -73,8 +73,6 @@ class CustomerService:
         names = parse_customer_list(text)
         if not names:
             raise UserError(refusals.name_a_customer())
-        for name in names:
-            split_language(name)
         counts = await self.customers.counts(incident.id)
         if counts.total + len(names) > MAX_CUSTOMERS:
             raise UserError(refusals.too_many_customers(counts.total + len(names), MAX_CUSTOMERS))

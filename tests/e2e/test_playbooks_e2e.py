@@ -105,6 +105,16 @@ async def test_declaring_with_a_playbook_takes_its_severity(harness: Harness) ->
     assert (found.playbook, found.severity) == (CARD, "SEV1")
 
 
+async def test_the_announcement_of_a_declare_with_a_playbook_shows_its_severity(
+    harness: Harness,
+) -> None:
+    h = harness
+    await declare_through_the_form(h, CARD)
+    announced = await h.double.wait_for(lambda: h.double.messages(h.broadcast))
+    shown = json.dumps(announced[0]["blocks"], ensure_ascii=False)
+    assert "SEV1" in shown and "SEV3" not in shown
+
+
 async def test_declaring_with_a_playbook_puts_the_next_update_one_playbook_cadence_away(
     harness: Harness,
 ) -> None:
