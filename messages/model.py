@@ -64,3 +64,5 @@ class CustomerRow:
     answer: str | None = None
     language: str | None = None
     """The customer's own language, when it has one."""
+    message: str = ""
+    """What to say to this customer when following up (the playbook's template)."""

@@ -10,7 +10,8 @@ from typing import Any
 from messages import refusals
 from messages.ids import CloseFields, DeclareFields, UpdateFields, playbook_step
 from storage.models import Incident
-from tests.support.blockkit_readers import composer_draft, view_input
+from tests.support.blockkit_readers import composer_draft, section_texts, view_input
+from tests.support.customer_helpers import close_values
 from tests.support.harness import ALICE, BOB, TEAM, Harness
 from tests.support.helpers import (
     created_channel,
@@ -357,3 +358,32 @@ async def test_the_customer_list_shows_a_customers_language(harness: Harness) ->
 
 async def _has_customers(h: Harness) -> bool:
     return bool((await incident(h)).customers)
+
+
+async def resolve_with_customers(h: Harness, customers: str) -> list[str]:
+    """Declare, apply the card playbook, add ``customers``, resolve; the follow-up checklist's
+    customer lines."""
+    channel = await declare(h)
+    await apply(h, channel, CARD)
+    await with_checklist(h, channel)
+    await h.driver.command(
+        "/incident", f"customers add {customers}", user_id=ALICE, channel_id=channel
+    )
+    await eventually(lambda: _has_customers(h))
+    before = len(h.double.ok_calls_to("views.open"))
+    await h.driver.command("/incident", "close", user_id=ALICE, channel_id=channel)
+    opened = await h.double.wait_for(lambda: h.double.ok_calls_to("views.open")[before:])
+    await h.driver.submit_view(opened[0].response["view"]["id"], close_values(), user_id=ALICE)
+    posted = await h.double.wait_for(
+        lambda: [m for m in h.double.messages(channel) if "customers followed up" in m["text"]]
+    )
+    return [t for t in section_texts(posted[0]) if "What to say" in t]
+
+
+async def test_the_follow_up_checklist_shows_the_template_in_each_customers_language(
+    harness: Harness,
+) -> None:
+    lines = await resolve_with_customers(harness, "Acme (cs), Globex")
+    assert len(lines) == 2
+    assert lines[0].startswith("*Acme* (cs)") and "Dobrý den, Acme" in lines[0]
+    assert lines[1].startswith("*Globex*") and "Hello Globex" in lines[1]
