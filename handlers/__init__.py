@@ -12,6 +12,7 @@ from handlers import (
     directory,
     events,
     middleware,
+    playbooks,
     reminders,
     subcommands,
     views,
@@ -28,5 +29,6 @@ def register(app: AsyncApp, services: Services) -> None:
     customers.register(app, services)
     directory.register(app, services)
     closing.register(app, services)
+    playbooks.register(app, services)
     events.register(app, services)
     app.error(handle_error)

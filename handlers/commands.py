@@ -28,10 +28,16 @@ async def open_declare_form(call: Call) -> None:
             "response_url": call.command.get("response_url"),
         }
     )
+    catalogue = call.services.playbooks.catalogue
+    title = call.parsed.rest
+    suggested = catalogue.suggest(title) if title else None
     view = declare_modal(
         severities=settings.severities,
         default_severity=settings.default_severity,
         private_metadata=metadata,
+        initial_title=title,
+        playbooks=catalogue.names(),
+        suggested_playbook=suggested.name if suggested else None,
     )
     await open_view(
         call.client,

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from bot.incidents.errors import UserError
 from handlers.invocation import Call
-from messages import refusals
 from messages.playbooks import playbooks_blocks
 from messages.text import declared_reply_text
 
@@ -32,13 +30,9 @@ async def list_playbooks(call: Call) -> None:
     await call.respond(blocks=playbooks_blocks(lines), text="Playbooks", response_type="ephemeral")
 
 
-async def _apply_not_built(call: Call) -> None:
-    raise UserError(refusals.playbook_apply_not_built())
-
-
-def playbook_runner(apply: Runner = _apply_not_built) -> Runner:
-    """``playbook <name> reviewed`` records the review; any other ``playbook <name>`` goes
-    to ``apply`` (applying a playbook to an incident, built elsewhere)."""
+def playbook_runner(apply: Runner) -> Runner:
+    """``playbook <name> reviewed`` records the review (from any channel); any other
+    ``playbook <name>`` goes to ``apply`` (in an incident channel)."""
 
     async def playbook(call: Call) -> None:
         name = reviewed_name(call.parsed.rest)

@@ -20,14 +20,16 @@ from bot.incidents.changes import check_role, parse_status
 from bot.incidents.declare import check_severity, check_title
 from bot.incidents.errors import UserError
 from bot.incidents.policy import ACTIVE_STATUSES, ROLES
+from bot.playbooks.languages import parse_language
 from bot.runtime.services import Incident, Services
 from bot.settings import Settings
-from handlers import closing_commands, commands, directory, playbook_commands
+from handlers import closing_commands, commands, directory, playbook_commands, playbooks
 from handlers.errors import Listener, guarded
 from handlers.invocation import Call
 from handlers.parsing import Command, expect_args, parse_reopen, parse_user
 from messages import refusals
 from messages.text import HelpLine, help_blocks
+from messages.tone import LANGUAGES
 
 COMMAND = refusals.COMMAND
 
@@ -114,6 +116,11 @@ def _playbook_name(sub: Subcommand, parsed: Command, settings: Settings) -> None
         raise UserError(refusals.playbook_name_missing(sub.usage(settings)))
 
 
+def _language(sub: Subcommand, parsed: Command, settings: Settings) -> None:
+    (code,) = expect_args(parsed, 1, sub.usage(settings))
+    parse_language(code)
+
+
 def help_lines(settings: Settings) -> list[HelpLine]:
     """What ``help`` lists: every row of the table, in order, with this workspace's
     severities."""
@@ -181,6 +188,13 @@ TABLE: tuple[Subcommand, ...] = (
         check=_name,
     ),
     Subcommand(
+        "language",
+        f"<{'|'.join(LANGUAGES)}>",
+        "the language customer messages are drafted in",
+        in_channel=playbooks.set_language,
+        check=_language,
+    ),
+    Subcommand(
         "close",
         "",
         "resolve: root cause, amends, customer follow-up",
@@ -224,10 +238,11 @@ TABLE: tuple[Subcommand, ...] = (
     ),
     Subcommand(
         "playbook",
-        f"<name> {playbook_commands.REVIEWED}",
-        "record that you reviewed a playbook (its owner or an admin)",
-        anywhere=playbook_commands.playbook_runner(),
+        "<name>",
+        "apply a playbook here: severity, update cadence, steps, customer templates",
+        anywhere=playbook_commands.playbook_runner(apply=playbooks.apply_playbook_here),
         check=_playbook_name,
+        elsewhere=f"<name> {playbook_commands.REVIEWED}",
     ),
     Subcommand(
         "drill",

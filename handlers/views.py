@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -12,6 +13,7 @@ from bot.incidents.errors import UserError
 from bot.incidents.updates import RESOLVED, UPDATE, check_update_text
 from bot.runtime.services import Services
 from handlers.controls import Submission, on_form
+from handlers.playbooks import apply_when_declared, chosen_playbook
 from handlers.replies import team_of, tell, view_metadata
 from messages import ids
 from messages.ids import DeclareFields, UpdateFields
@@ -29,8 +31,13 @@ async def declare_submitted(form: Submission) -> None:
     if errors or request is None:
         await form.ack(response_action="errors", errors=errors)
         return
+    playbook = chosen_playbook(services, form.values)
+    if playbook is not None:
+        request = replace(request, severity=playbook.severity)
     await form.ack()
     declared = await services.declare.declare(form.client, request)
+    if playbook is not None:
+        await apply_when_declared(services, form.client, declared.card, playbook, form.actor)
     text = "\n".join([declared_reply_text(declared.card), *declared.warnings])
     await tell(form.client, form.body, text)
 
@@ -49,7 +56,7 @@ async def update_submitted(form: Submission) -> None:
     )
     kind = RESOLVED if view_metadata(form.view).get("kind") == RESOLVED else UPDATE
     incident = await form.incident()
-    verdict = updates.gate(text, post_anyway, kind)
+    verdict = updates.gate(text, post_anyway, kind, incident.language)
     if not verdict.posted:
         review = updates.review(incident, text, form.view["private_metadata"], verdict.findings)
         await form.ack(response_action="update", view=review)

@@ -99,6 +99,8 @@ def _heading(page: ChecklistPage) -> str:
 
 def _row(page: ChecklistPage, row: CustomerRow) -> Block:
     name = f"*{escape_within(row.name, CUSTOMER_NAME_MAX)}*"
+    if row.language:
+        name += f" ({row.language})"
     if row.clock and row.state == "not_contacted":
         name += f" · ⏱ {row.clock}"
     block_id = incident_block(page.card.number, "customer", row.id)
@@ -110,11 +112,23 @@ def _row(page: ChecklistPage, row: CustomerRow) -> Block:
         return section(f"{name}\n{_contact_state(row)}", block_id=block_id)
     if row.state != "followed_up" and page.editable:
         return section(
-            f"{name}\n{_contact_state(row)}",
+            f"{name}\n{_contact_state(row)}{_message(row)}",
             block_id=block_id,
             accessory=_answer_menu(row, page.page),
         )
     return section(f"{name}\n{_contact_state(row)}", block_id=block_id)
+
+
+MESSAGE_MAX = 1500
+"""The follow-up message shown under a customer: with the name, within a section's 3,000."""
+
+
+def _message(row: CustomerRow) -> str:
+    """The playbook's follow-up message for this customer, quoted, to copy and send."""
+    if not row.message:
+        return ""
+    quoted = "\n".join(f">{line}" for line in escape_within(row.message, MESSAGE_MAX).splitlines())
+    return f"\n_What to say:_\n{quoted}"
 
 
 def _contact_state(row: CustomerRow) -> str:

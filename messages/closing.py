@@ -43,7 +43,10 @@ class ClosureView:
     follow_up_due: date
 
 
-def close_modal(card: IncidentCard, owner: str | None, due: date, metadata: str) -> dict[str, Any]:
+def close_modal(
+    card: IncidentCard, owner: str | None, due: date, metadata: str, amends: str = ""
+) -> dict[str, Any]:
+    """The close form; ``amends`` (the playbook's compensation) is proposed in its field."""
     f = CloseFields
     owner_element: Block = {"type": "users_select", "action_id": f.OWNER}
     if owner:
@@ -51,6 +54,9 @@ def close_modal(card: IncidentCard, owner: str | None, due: date, metadata: str)
     impact = multiline_input(f.IMPACT)
     if card.impact_text:
         impact["initial_value"] = card.impact_text[:INPUT_MAX]
+    amends_element = multiline_input(f.AMENDS)
+    if amends.strip():
+        amends_element["initial_value"] = amends.strip()[:INPUT_MAX]
     return {
         "type": "modal",
         "callback_id": CLOSE_CALLBACK_ID,
@@ -71,7 +77,7 @@ def close_modal(card: IncidentCard, owner: str | None, due: date, metadata: str)
             input_block(
                 f.AMENDS,
                 "What the customers get",
-                multiline_input(f.AMENDS),
+                amends_element,
                 optional=True,
                 hint="Credit, compensation or a gesture: generous amends earn trust back.",
             ),

@@ -40,6 +40,9 @@ CONTACT_ALL: Final = "contact_all"
 CONTACT_CONFIRM: Final = re.compile(r"^contact_confirm:\d{1,18}$")
 FOLLOW_UP_ANSWER: Final = re.compile(r"^follow_up_answer:\d{1,18}$")
 
+# The applied playbook's checklist: one "Done ✓" per step, the step's position in its id.
+PLAYBOOK_STEP: Final = re.compile(r"^playbook_step:\d{1,3}$")
+
 # Views (modals), by callback id.
 DECLARE_CALLBACK_ID: Final = "declare_incident"
 UPDATE_CALLBACK_ID: Final = "customer_update"
@@ -71,6 +74,11 @@ def follow_up_answer(customer_id: int) -> str:
     return f"follow_up_answer:{customer_id}"
 
 
+def playbook_step(position: int) -> str:
+    """A playbook checklist row's button (read by :data:`PLAYBOOK_STEP`)."""
+    return f"playbook_step:{position}"
+
+
 def incident_block(number: int, *parts: object) -> str:
     """``incident:<number>:<part>:…``, the block id :data:`INCIDENT_BLOCK` reads."""
     return ":".join(["incident", str(number), *(str(p) for p in parts)])
@@ -97,6 +105,10 @@ class DeclareFields:
     IMPACT_TEXT_ACTION: Final = "impact_text"
     CUSTOMERS_BLOCK: Final = "declare_customers"
     CUSTOMERS_ACTION: Final = "customers"
+    PLAYBOOK_BLOCK: Final = "declare_playbook"
+    PLAYBOOK_ACTION: Final = "playbook"
+    NO_PLAYBOOK: Final = "no_playbook"
+    """The option value of "No playbook" (a select, once set, cannot be emptied)."""
     IMPACT_YES: Final = "yes"
     IMPACT_NO: Final = "no"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from messages.blocks import (
@@ -15,6 +16,7 @@ from messages.blocks import (
 )
 from messages.ids import DECLARE_CALLBACK_ID, DeclareFields
 from messages.limits import TITLE_MAX
+from messages.playbooks import playbook_select
 
 VIEW_TEXT_MAX = 24
 METADATA_MAX = 3000
@@ -28,8 +30,13 @@ def declare_modal(
     default_severity: str = "SEV2",
     private_metadata: str = "",
     initial_title: str = "",
+    playbooks: Sequence[str] = (),
+    suggested_playbook: str | None = None,
 ) -> dict[str, Any]:
-    """The declare form; ``private_metadata`` carries where it was opened (cut to 3,000)."""
+    """The declare form; ``private_metadata`` carries where it was opened (cut to 3,000).
+
+    With ``playbooks``, an optional playbook menu follows the severity, the
+    ``suggested_playbook`` picked already."""
     f = DeclareFields
     severity_options = [option(s, s) for s in severities]
     initial = next((o for o in severity_options if o["value"] == default_severity), None)
@@ -45,6 +52,18 @@ def declare_modal(
     severity_element = static_select(
         f.SEVERITY_ACTION, "Pick a severity", severity_options, initial
     )
+    playbook: list[Block] = []
+    if playbooks:
+        playbook = [
+            input_block(
+                f.PLAYBOOK_BLOCK,
+                "Playbook",
+                playbook_select(playbooks, suggested_playbook),
+                optional=True,
+                hint="Sets the severity, the update cadence, the steps and the customer "
+                "message templates.",
+            )
+        ]
     return {
         "type": "modal",
         "callback_id": DECLARE_CALLBACK_ID,
@@ -55,6 +74,7 @@ def declare_modal(
         "blocks": [
             input_block(f.TITLE_BLOCK, "Title", title_element),
             input_block(f.SEVERITY_BLOCK, "Severity", severity_element),
+            *playbook,
             input_block(
                 f.DESCRIPTION_BLOCK,
                 "What is broken?",

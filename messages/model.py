@@ -71,3 +71,7 @@ class CustomerRow:
     clock: str = ""
     """The contact clock while not contacted: “due in 12 min”, “overdue by 3 min”."""
     contacted_via: str | None = None
+    language: str | None = None
+    """The customer's own language, when it has one."""
+    message: str = ""
+    """What to say to this customer when following up (the playbook's template)."""

@@ -8,6 +8,7 @@ copying the sentence. Each text says what happened and what to do next.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 
 COMMAND = "/incident"
@@ -366,6 +367,29 @@ def report_needs_resolve(number: int) -> str:
     )
 
 
+# ---- playbooks and languages
+
+
+def not_a_language(code: str, languages: Sequence[str]) -> str:
+    return f"“{code}” is not a language I write in. Use one of: {', '.join(languages)}."
+
+
+def language_already(number: int, language: str) -> str:
+    return f"INC-{number} is already written in {language}."
+
+
+def step_already_done(step: str, by: str | None, at: datetime | None) -> str:
+    when = f" at {at:%H:%M} UTC" if at else ""
+    return f"“{step}” was already ticked off by <@{by}>{when}."
+
+
+def step_gone() -> str:
+    return (
+        "That step is no longer on this incident's checklist (another playbook was applied "
+        "since). Use the newest checklist in the channel."
+    )
+
+
 # ---- when Amends itself cannot
 
 
@@ -402,13 +426,6 @@ def not_the_playbook_owner(name: str, owner: str) -> str:
     return (
         f"Only the owner of “{name}”, <@{owner}>, or an admin (`ADMIN_USERS`) can mark it "
         "reviewed. Ask them, or change `owner:` in its file."
-    )
-
-
-def playbook_apply_not_built() -> str:
-    return (
-        f"Applying a playbook to an incident is not built yet. `{COMMAND} drill <playbook>` "
-        f"rehearses one; `{COMMAND} playbook <name> reviewed` records its review."
     )
 
 

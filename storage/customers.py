@@ -91,8 +91,15 @@ class CustomerStore:
         self._dialect = engine.dialect.name
         self.tiers: Tiers = tiers or {}
 
-    async def add(self, incident_id: int, names: Sequence[str], actor_id: str) -> Added:
-        """Add the names not listed yet (case-insensitively), after the existing ones.
+    async def add(
+        self,
+        incident_id: int,
+        names: Sequence[str],
+        actor_id: str,
+        languages: Mapping[str, str] | None = None,
+    ) -> Added:
+        """Add the names not listed yet (case-insensitively), after the existing ones;
+        ``languages`` gives some of them (by name) a language of their own.
 
         A name someone else adds at the same moment is skipped by the database (the unique
         name key, ``ON CONFLICT DO NOTHING``) and reported as already listed, so two people
@@ -112,7 +119,9 @@ class CustomerStore:
                 )
             )
             new = [n for n in names if name_key(n) not in existing]
-            inserted = await self._insert_new(session, incident_id, new, int(last or 0), actor_id)
+            inserted = await self._insert_new(
+                session, incident_id, new, int(last or 0), actor_id, languages or {}
+            )
             added = [n for n in new if name_key(n) in inserted]
             if added:
                 await session.execute(
@@ -123,7 +132,13 @@ class CustomerStore:
         return Added(added, [n for n in names if name_key(n) not in inserted])
 
     async def _insert_new(
-        self, session: AsyncSession, incident_id: int, names: Sequence[str], last: int, actor: str
+        self,
+        session: AsyncSession,
+        incident_id: int,
+        names: Sequence[str],
+        last: int,
+        actor: str,
+        languages: Mapping[str, str],
     ) -> set[str]:
         """Insert ``names`` after position ``last``; the name keys that were really inserted."""
         if not names:
@@ -138,6 +153,7 @@ class CustomerStore:
                 "contact_state": NOT_CONTACTED,
                 "added_by": actor,
                 "added_at": now,
+                "language": languages.get(name),
             }
             for i, name in enumerate(names)
         ]

@@ -85,6 +85,10 @@ class Incident(Base):
     """A rehearsal: marked everywhere, never sent to customers, left out of the figures."""
     playbook: Mapped[str | None] = mapped_column(String(100), nullable=True)
     """The name of the playbook it was declared from, if any."""
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+    """The language customer messages are drafted in (a playbook's, or set by hand)."""
+    cadence_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """The applied playbook's update cadence; empty, the severity's cadence holds."""
 
     roles: Mapped[list[RoleAssignment]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", lazy="selectin"
@@ -150,6 +154,8 @@ class AffectedCustomer(Base):
     channel_lost_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     """When the customer's Slack channel refused the bot (removed, archived, gone): the
     comms owner was told once, and updates stop going there for this incident."""
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    """The customer's own language; empty, the incident's language is used."""
 
     incident: Mapped[Incident] = relationship(back_populates="customers")
 
@@ -195,6 +201,22 @@ class Closure(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     incident: Mapped[Incident] = relationship(back_populates="closure")
+
+
+class PlaybookStep(Base):
+    """One step of the playbook applied to an incident, and who ticked it off when."""
+
+    __tablename__ = "playbook_steps"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "position", name="uq_playbook_steps_position"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    done_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class TimelineEvent(Base):

@@ -81,7 +81,10 @@ class CloseService:
         card = incident_card(incident, self.settings.severities)
         owner = comms_owner(card.roles) or incident.reporter_id
         due = today() + timedelta(days=self.settings.follow_up_days)
-        view = close_modal(card, owner, due, json.dumps({"incident": incident.number}))
+        playbook = self.updates.catalogue.get(incident.playbook)
+        amends = playbook.compensation or "" if playbook else ""
+        metadata = json.dumps({"incident": incident.number})
+        view = close_modal(card, owner, due, metadata, amends)
         await open_view(client, trigger_id, view, "Run `/incident close` again.")
 
     async def check_form(self, client: AsyncWebClient, closure: NewClosure) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -12,6 +13,8 @@ from bot.customers.clock import ContactClock
 from bot.incidents.errors import UserError
 from bot.incidents.policy import ACTIVE_STATUSES, Status
 from bot.incidents.updates import UpdateService
+from bot.playbooks.drafts import incident_draft
+from bot.playbooks.languages import split_language
 from bot.settings import Settings
 from bot.slack.header import incident_card, refresh_header
 from messages import refusals
@@ -56,6 +59,7 @@ def customer_rows(customers: Sequence[AffectedCustomer]) -> tuple[CustomerRow, .
             answer=c.answer,
             clock=clock_text(c.contact_due_at, now),
             contacted_via=c.contacted_via,
+            language=c.language,
         )
         for c in customers
     )
@@ -89,7 +93,9 @@ class CustomerService:
     async def add(
         self, client: AsyncWebClient, incident: Incident, names: Sequence[str], actor: str
     ) -> str:
-        added = await self.customers.add(incident.id, names, actor)
+        entries = [split_language(name) for name in names]
+        languages = {name: language for name, language in entries if language}
+        added = await self.customers.add(incident.id, [n for n, _ in entries], actor, languages)
         if added.added:
             if self.clock is not None:
                 await self.clock.plan(incident.id, incident.team_id)
@@ -118,14 +124,20 @@ class CustomerService:
         counts = await self.customers.counts(incident.id)
         pages = page_count(counts.total)
         page = min(max(page, 0), pages - 1)
-        rows = await self.customers.page(incident.id, page * PAGE_SIZE, PAGE_SIZE)
+        customers = await self.customers.page(incident.id, page * PAGE_SIZE, PAGE_SIZE)
+        rows = customer_rows(customers)
+        if kind == FOLLOW_UP:
+            rows = tuple(
+                replace(row, message=self._follow_up_message(incident, customer) or "")
+                for row, customer in zip(rows, customers, strict=True)
+            )
         status = Status(incident.status)
         editable = status in ACTIVE_STATUSES if kind == CONTACT else status == Status.RESOLVED
         done = counts.contacted + counts.followed_up if kind == CONTACT else counts.followed_up
         return ChecklistPage(
             kind=kind,
             card=incident_card(incident, self.settings.severities),
-            rows=customer_rows(rows),
+            rows=rows,
             page=page,
             pages=pages,
             total=counts.total,
@@ -133,6 +145,15 @@ class CustomerService:
             editable=editable,
             note=note,
         )
+
+    def _follow_up_message(self, incident: Incident, customer: AffectedCustomer) -> str | None:
+        """The playbook's follow-up message for this customer, in the customer's language
+        when it has one, else the incident's."""
+        playbook = self.updates.catalogue.get(incident.playbook)
+        if playbook is None:
+            return None
+        language = customer.language or incident.language
+        return incident_draft(playbook, incident, "follow_up", language, customer=customer.name)
 
     def default_kind(self, incident: Incident) -> str:
         """While the incident is active people confirm contacts; after it, follow-ups."""

@@ -39,6 +39,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.customers.clock import deliver_contact_clock
 from bot.incidents.follow_up import overdue_dm_text, send_follow_up_reminder
 from bot.incidents.policy import ACTIVE_STATUSES, Status, comms_owner
+from bot.incidents.updates import incident_cadence
 from bot.runtime import logs
 from bot.runtime.health import SweepRecord
 from bot.runtime.metrics import Metrics
@@ -453,10 +454,11 @@ class ReminderEngine:
             overdue, blocks = self._escalation(d)
             if ts is not None:
                 await self._dm_once(d, ts, d.owner, escalation_dm_text(d.card, overdue), blocks)
-            next_stage, next_due = "due", now + self.settings.cadence(card.severity)
+            next_stage, next_due = "due", now + incident_cadence(self.settings, incident)
         else:
             ts = await self._post_once(d, self._remind)
-            next_stage, next_due = "escalate", now + self.settings.grace(card.severity)
+            cadence = incident_cadence(self.settings, incident)
+            next_stage, next_due = "escalate", now + self.settings.grace(card.severity, cadence)
         event = f"reminder_{reminder.stage}"
         if ts is None or not await self._complete(d, ts, next_stage, next_due, event):
             return

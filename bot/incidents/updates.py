@@ -18,6 +18,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.incidents.errors import UserError
 from bot.incidents.policy import ACTIVE_STATUSES, Status
+from bot.playbooks.catalogue import Catalogue
+from bot.playbooks.drafts import incident_draft, phase_of
 from bot.settings import Settings
 from bot.slack.calls import open_view, post_joining, slack_error
 from bot.slack.header import closure_view, incident_card, refresh_header
@@ -25,7 +27,7 @@ from bot.slack.outbox import QUEUED, Outbox, describe, transient
 from messages import refusals
 from messages.closing import resolved_template
 from messages.model import DRILL_MARK, IncidentCard
-from messages.tone import FINAL_RULES, RULES, Finding, check_tone
+from messages.tone import LANGUAGES, Finding, check_tone
 from messages.updates import (
     UPDATE_MAX,
     composer_modal,
@@ -64,6 +66,14 @@ def _metadata_text(metadata: str, key: str) -> str:
     return str(data.get(key) or "") if isinstance(data, dict) else ""
 
 
+def incident_cadence(settings: Settings, incident: Incident) -> timedelta:
+    """How often this incident's customers hear from us: the cadence of the playbook applied
+    to it, else its severity's (CUSTOMER_UPDATE_CADENCE)."""
+    if incident.cadence_seconds:
+        return timedelta(seconds=incident.cadence_seconds)
+    return settings.cadence(incident.severity)
+
+
 def check_update_text(text: str) -> str:
     text = text.strip()
     if not text:
@@ -81,7 +91,10 @@ class UpdateService:
         settings: Settings,
         waker: Waker,
         outbox: Outbox,
+        catalogue: Catalogue | None = None,
     ) -> None:
+        self.catalogue = catalogue or Catalogue()
+        """The playbooks: an incident's own drafts its customer messages."""
         self.outbox = outbox
         self.store = store
         self.reminders = reminders
@@ -94,7 +107,7 @@ class UpdateService:
 
     def due_after(self, incident: Incident, base: datetime | None = None) -> datetime:
         start = base or incident.last_update_at or incident.created_at
-        return start + self.settings.cadence(incident.severity)
+        return start + incident_cadence(self.settings, incident)
 
     async def replan(self, incident: Incident, base: datetime | None = None) -> datetime:
         """Move the next-update time (and its reminder) after a declare, update or severity."""
@@ -133,11 +146,23 @@ class UpdateService:
     ) -> dict[str, object]:
         self._check_open(incident)
         card = incident_card(incident, self.settings.severities)
-        draft = update_template(card, self.due_after(incident, utcnow()))
+        due = self.due_after(incident, utcnow())
+        draft = self.playbook_draft(incident, due) or update_template(card, due)
         metadata = json.dumps(
             {"incident": incident.number, "response_url": response_url, "reach": reach}
         )
         return composer_modal(card, draft, metadata, reach=reach)
+
+    def playbook_draft(
+        self, incident: Incident, next_update: datetime | None, customer: str = ""
+    ) -> str | None:
+        """The template of the incident's playbook for its current status, in its language."""
+        playbook = self.catalogue.get(incident.playbook)
+        if playbook is None:
+            return None
+        phase = phase_of(incident.status)
+        names = customer or ", ".join(c.name for c in incident.customers[:5])
+        return incident_draft(playbook, incident, phase, incident.language, next_update, names)
 
     def final_composer(self, incident: Incident) -> dict[str, object]:
         """The composer for the “resolved” update, drafted from what the close recorded."""
@@ -155,9 +180,13 @@ class UpdateService:
         reach = _metadata_text(metadata, "reach")
         return composer_modal(card, text, metadata, findings, reach=reach)
 
-    def gate(self, text: str, post_anyway: bool, kind: str = UPDATE) -> Submitted:
-        """Tone findings stop the first submit; the author may fix them or post anyway."""
-        findings = check_tone(text, FINAL_RULES if kind == RESOLVED else RULES)
+    def gate(
+        self, text: str, post_anyway: bool, kind: str = UPDATE, language: str = "en"
+    ) -> Submitted:
+        """Tone findings stop the first submit; the author may fix them or post anyway.
+        The text is checked in ``language``, the incident's customer language."""
+        lang = language if language in LANGUAGES else "en"
+        findings = check_tone(text, language=lang, final=kind == RESOLVED)
         if findings and not post_anyway:
             return Submitted(findings=findings)
         return Submitted(findings=findings, posted=True)

@@ -19,6 +19,7 @@ from bot.incidents.declare import HEADER_POSTED, DeclareFlow
 from bot.incidents.reminders import ReminderEngine
 from bot.incidents.report import ReportService
 from bot.incidents.updates import UpdateService
+from bot.playbooks.apply import PlaybookService
 from bot.playbooks.catalogue import Catalogue
 from bot.playbooks.drills import DrillService
 from bot.playbooks.reviews import ReviewService
@@ -34,6 +35,7 @@ from storage.directory import DirectoryStore
 from storage.models import Incident as Incident
 from storage.outbox import OutboxStore, SeenEvents
 from storage.playbook_reviews import PlaybookReviewStore
+from storage.playbooks import PlaybookStore
 from storage.reminders import ReminderStore
 from storage.repository import IncidentStore
 from storage.workspaces import WorkspaceWork
@@ -57,6 +59,7 @@ class Services:
     reviews: ReviewService
     directory: Directory
     reach: Reach
+    playbooks: PlaybookService
 
     @classmethod
     def build(
@@ -70,7 +73,8 @@ class Services:
         engine = ReminderEngine(
             settings, store, reminders, client_for, customer_store, metrics, outbox.lane_busy
         )
-        updates = UpdateService(store, reminders, settings, engine.wake_at, outbox)
+        catalogue = Catalogue.configured(settings)
+        updates = UpdateService(store, reminders, settings, engine.wake_at, outbox, catalogue)
         clock = ContactClock(customer_store, reminders, settings, engine.wake_at)
         customers = CustomerService(customer_store, settings, updates, clock)
         reports = ReportService(store, customer_store, closures, settings, outbox)
@@ -90,7 +94,6 @@ class Services:
         reach = Reach(customer_store, outbox, client_for, settings, mailer)
         updates.reach = reach
         outbox.on_delivered(HEADER_POSTED, declare.header_posted)
-        catalogue = Catalogue.configured(settings)
         reviews = ReviewService(
             catalogue, PlaybookReviewStore(store.engine), settings, outbox, client_for
         )
@@ -111,4 +114,5 @@ class Services:
             reviews=reviews,
             directory=Directory(DirectoryStore(store.engine), settings.customer_tiers),
             reach=reach,
+            playbooks=PlaybookService(catalogue, PlaybookStore(store.engine), settings, updates),
         )

@@ -64,7 +64,7 @@ async def test_confirming_a_contact_edits_the_checklist_and_counts_once(harness:
     header = header_message(h, channel)
     for user in (ALICE, BOB):
         await h.driver.click(header, ids.SHOW_CHECKLIST, user_id=user)
-    await h.double.wait_for(lambda: ephemerals_for(h, channel, BOB))
+    await h.double.wait_for(lambda: all(ephemerals_for(h, channel, u) for u in (ALICE, BOB)))
     alice_list, bob_list = latest_ephemeral(h, channel, ALICE), latest_ephemeral(h, channel, BOB)
     assert "0 of 3 contacted" in json.dumps(alice_list["blocks"])
     await asyncio.gather(

@@ -35,6 +35,7 @@ from messages.directory import CustomerCard, directory_modal
 from messages.header import incident_header
 from messages.modals import declare_modal
 from messages.model import CustomerRow, IncidentCard
+from messages.playbooks import StepRow, steps_blocks
 from messages.updates import composer_modal, escalation_blocks, reminder_blocks
 from tests.support.harness import make_settings
 
@@ -85,6 +86,7 @@ def every_message() -> list[list[dict[str, Any]]]:
         escalation_blocks(incident(), "U2", "U1", "12:3", overdue_minutes=5),
         resolved_blocks(incident(status="resolved"), closure, "U1"),
         follow_up_reminder_blocks(incident(status="resolved"), "U2", 3, 5, overdue=False),
+        steps_blocks(incident(), "Card payments failing", (StepRow(0, "Freeze deploys"),)),
     ]
 
 

@@ -62,6 +62,7 @@ def test_help_marks_exactly_the_subcommands_that_run_on_the_channels_incident() 
         "pause",
         "resume",
         "customers",
+        "language",
         "close",
         "report",
     }
@@ -69,6 +70,13 @@ def test_help_marks_exactly_the_subcommands_that_run_on_the_channels_incident() 
 
 def test_help_shows_the_bare_command_as_no_text() -> None:
     assert help_text(settings())[0].startswith(f"`{COMMAND}` (no text) — open the declare form")
+
+
+def test_a_playbook_is_applied_in_the_channel_and_marked_reviewed_from_any_channel() -> None:
+    line = next(line for line in help_text(settings()) if line.startswith(f"`{COMMAND} playbook "))
+    assert line.startswith(
+        f"`{COMMAND} playbook <name>` ¹, or `{COMMAND} playbook <name> reviewed` from any channel"
+    )
 
 
 def test_reopen_is_listed_as_working_from_any_channel_with_a_number() -> None:

@@ -1,0 +1,28 @@
+"""The languages customer messages are written in, as people type them in commands."""
+
+from __future__ import annotations
+
+import re
+
+from bot.incidents.errors import UserError
+from messages import refusals
+from messages.tone import LANGUAGES, Language
+
+_TRAILING_CODE = re.compile(r"^(?P<name>.*?)\s*\((?P<code>[^()]*)\)\s*$")
+
+
+def parse_language(code: str) -> Language:
+    """``ru`` (any case, spaces ignored) → ``ru``; anything else is refused, listing the codes."""
+    cleaned = code.strip().lower()
+    if cleaned not in LANGUAGES:
+        raise UserError(refusals.not_a_language(code.strip(), LANGUAGES))
+    return cleaned
+
+
+def split_language(entry: str) -> tuple[str, Language | None]:
+    """``Acme (cs)`` → ``("Acme", "cs")``; ``Acme`` → ``("Acme", None)``. An unknown code in
+    the trailing parentheses is refused, so a typo does not become part of the name."""
+    match = _TRAILING_CODE.match(entry)
+    if match is None or not match.group("name").strip():
+        return entry, None
+    return match.group("name").strip(), parse_language(match.group("code"))
