@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.incidents.errors import UserError
 from bot.playbooks.model import Playbook
@@ -16,7 +15,6 @@ from handlers.invocation import Call
 from handlers.parsing import number_part
 from messages import ids, refusals
 from messages.ids import DeclareFields
-from messages.model import IncidentCard
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -48,19 +46,6 @@ def chosen_playbook(services: Services, values: dict[str, Any]) -> Playbook | No
     if not value or value == DeclareFields.NO_PLAYBOOK:
         return None
     return services.playbooks.catalogue.get(str(value))
-
-
-async def apply_when_declared(
-    services: Services,
-    client: AsyncWebClient,
-    card: IncidentCard,
-    playbook: Playbook,
-    actor: str,
-) -> None:
-    """Apply the playbook picked in the declare form to the incident just declared."""
-    incident = await services.store.by_number(card.team_id, card.number)
-    if incident is not None:
-        await services.playbooks.apply(client, incident, playbook, actor)
 
 
 async def step_ticked(click: Click) -> None:

@@ -13,7 +13,7 @@ from bot.incidents.errors import UserError
 from bot.incidents.updates import RESOLVED, UPDATE, check_update_text
 from bot.runtime.services import Services
 from handlers.controls import Submission, on_form
-from handlers.playbooks import apply_when_declared, chosen_playbook
+from handlers.playbooks import chosen_playbook
 from handlers.replies import team_of, tell, view_metadata
 from messages import ids
 from messages.ids import DeclareFields, UpdateFields
@@ -37,7 +37,7 @@ async def declare_submitted(form: Submission) -> None:
     await form.ack()
     declared = await services.declare.declare(form.client, request)
     if playbook is not None:
-        await apply_when_declared(services, form.client, declared.card, playbook, form.actor)
+        await services.playbooks.apply_to_declared(form.client, declared, playbook, form.actor)
     text = "\n".join([declared_reply_text(declared.card), *declared.warnings])
     await tell(form.client, form.body, text)
 

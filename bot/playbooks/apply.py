@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.incidents.declare import Declared
 from bot.incidents.errors import UserError
 from bot.incidents.policy import ACTIVE_STATUSES, Status
 from bot.incidents.updates import UpdateService, incident_cadence
@@ -51,6 +52,15 @@ class PlaybookService:
     def find(self, name: str) -> Playbook:
         """The playbook called ``name``, or a refusal listing the playbooks there are."""
         return self.catalogue.find(name)
+
+    async def apply_to_declared(
+        self, client: AsyncWebClient, declared: Declared, playbook: Playbook, actor: str
+    ) -> None:
+        """Apply ``playbook`` to the incident just declared (from the form, or a drill)."""
+        card = declared.card
+        incident = await self.updates.store.by_number(card.team_id, card.number)
+        if incident is not None:
+            await self.apply(client, incident, playbook, actor)
 
     async def apply(
         self, client: AsyncWebClient, incident: Incident, playbook: Playbook, actor: str

@@ -11,14 +11,18 @@ from __future__ import annotations
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.incidents.declare import Declared, DeclareFlow, DeclareRequest
+from bot.playbooks.apply import PlaybookService
 from bot.playbooks.catalogue import Catalogue
 from bot.playbooks.model import Playbook
 
 
 class DrillService:
-    def __init__(self, catalogue: Catalogue, declare: DeclareFlow) -> None:
+    def __init__(
+        self, catalogue: Catalogue, declare: DeclareFlow, playbooks: PlaybookService
+    ) -> None:
         self.catalogue = catalogue
         self.declare = declare
+        self.playbooks = playbooks
 
     def find(self, name: str) -> Playbook:
         """The playbook to drill, or a refusal listing the names."""
@@ -27,9 +31,10 @@ class DrillService:
     async def start(
         self, client: AsyncWebClient, team_id: str, user_id: str, playbook: Playbook
     ) -> Declared:
-        """Declare the drill with the playbook's name, summary and severity; the person
-        who started it leads it."""
-        return await self.declare.declare(
+        """Declare the drill with the playbook's name, summary and severity, then apply the
+        playbook (its steps, cadence and language) as a real incident would get it; the
+        person who started it leads it."""
+        declared = await self.declare.declare(
             client,
             DeclareRequest(
                 team_id=team_id,
@@ -41,3 +46,5 @@ class DrillService:
                 playbook=playbook.name,
             ),
         )
+        await self.playbooks.apply_to_declared(client, declared, playbook, user_id)
+        return declared

@@ -97,6 +97,7 @@ class Services:
         reviews = ReviewService(
             catalogue, PlaybookReviewStore(store.engine), settings, outbox, client_for
         )
+        playbooks = PlaybookService(catalogue, PlaybookStore(store.engine), settings, updates)
         return cls(
             settings=settings,
             store=store,
@@ -110,9 +111,9 @@ class Services:
             reports=reports,
             events=EventDeliveries(SeenEvents(store.engine)),
             departures=Departures(WorkspaceWork(store.engine)),
-            drills=DrillService(catalogue, declare),
+            drills=DrillService(catalogue, declare, playbooks),
             reviews=reviews,
             directory=Directory(DirectoryStore(store.engine), settings.customer_tiers),
             reach=reach,
-            playbooks=PlaybookService(catalogue, PlaybookStore(store.engine), settings, updates),
+            playbooks=playbooks,
         )

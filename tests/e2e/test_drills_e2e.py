@@ -109,7 +109,8 @@ async def test_a_drills_customer_update_is_shown_in_its_channel_marked_sent_to_n
 
 
 async def test_every_message_the_bot_posts_in_a_drill_is_marked(harness: Harness) -> None:
-    """The header, the notes of a role, a status and a severity change, a customer update."""
+    """The header, the playbook's steps and the note that it was applied, the notes of a
+    role, a status and a severity change, a customer update."""
     h = harness
     channel = await start_drill(h)
     for text in ("role comms <@UMARIA|maria>", "status identified", "severity SEV2"):
@@ -118,8 +119,16 @@ async def test_every_message_the_bot_posts_in_a_drill_is_marked(harness: Harness
         await h.double.wait_for(lambda n=before: len(h.double.messages(channel)) > n)
     await post_update(h, channel)
     messages = h.double.messages(channel)
-    assert len(messages) == 5
+    assert len(messages) == 7
     assert [m for m in messages if DRILL_MARK not in readable(m)] == []
+
+
+async def test_a_drill_gets_its_playbooks_steps_to_tick(harness: Harness) -> None:
+    h = harness
+    channel = await start_drill(h)
+    incident = await h.store.by_number(TEAM, 1)
+    assert incident is not None and incident.playbook == PLAYBOOK
+    assert any("Done ✓" in readable(m) for m in h.double.messages(channel))
 
 
 async def test_a_drill_is_left_out_of_the_workspace_figures(harness: Harness) -> None:
