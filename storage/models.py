@@ -18,7 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, query_expression, relationship
 from sqlalchemy.types import TypeDecorator
 
 
@@ -88,9 +88,18 @@ class Incident(Base):
     customers: Mapped[list[AffectedCustomer]] = relationship(
         back_populates="incident",
         cascade="all, delete-orphan",
-        lazy="selectin",
+        lazy="raise",
         order_by="AffectedCustomer.position",
     )
+    """Every affected customer: never loaded with the incident (an incident may have
+    thousands); ``storage.customers`` counts and pages them."""
+    first_customers: Mapped[list[AffectedCustomer]] = relationship(
+        viewonly=True, lazy="raise", order_by="AffectedCustomer.position"
+    )
+    """The first few customers only, as the header names them: filled in by the
+    repository's loads (``IncidentStore.get`` and the like), never loaded whole."""
+    customer_count: Mapped[int | None] = query_expression()
+    """How many customers it affects, where a load asked for it; None otherwise."""
     closure: Mapped[Closure | None] = relationship(
         back_populates="incident", cascade="all, delete-orphan", lazy="selectin", uselist=False
     )
