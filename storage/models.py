@@ -125,7 +125,10 @@ NOT_CONTACTED, CONTACTED, FOLLOWED_UP = "not_contacted", "contacted", "followed_
 
 class AffectedCustomer(Base):
     __tablename__ = "affected_customers"
-    __table_args__ = (UniqueConstraint("incident_id", "name_key", name="uq_customers_name"),)
+    __table_args__ = (
+        UniqueConstraint("incident_id", "name_key", name="uq_customers_name"),
+        Index("ix_customers_incident_position", "incident_id", "position", "contact_state"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
