@@ -17,7 +17,7 @@ from bot.runtime.net import start_site
 from bot.runtime.services import Services
 from bot.runtime.web import Observability
 from bot.settings import Settings
-from bot.slack.workspaces import Workspaces
+from bot.slack.workspaces import CachedInstallations, Workspaces
 from storage.db import create_engine, migrate
 from storage.installations import SignedStateStore, installation_store
 from storage.models import utcnow
@@ -54,7 +54,9 @@ class Runtime:
         metrics = Metrics()
         client = slack_client(settings, metrics)
         installations = (
-            installation_store(engine, str(settings.slack_client_id)) if settings.oauth else None
+            CachedInstallations(installation_store(engine, str(settings.slack_client_id)))
+            if settings.oauth
+            else None
         )
         workspaces = Workspaces(client, installations)
         services = Services.build(settings, store, workspaces.client_for, metrics)
