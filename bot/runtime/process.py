@@ -6,11 +6,12 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.runtime.app import build_app, slack_client
+from bot.runtime.app import build_app, slack_client, slack_session
 from bot.runtime.gate import add_slack_routes
 from bot.runtime.metrics import Metrics
 from bot.runtime.net import start_site
@@ -41,6 +42,8 @@ class Runtime:
     metrics: Metrics
     runner: web.AppRunner | None = None
     port: int | None = None
+    slack_session: aiohttp.ClientSession | None = None
+    """The HTTP session every Web API client of this process shares (closed on stop)."""
 
     @classmethod
     async def start(cls, settings: Settings, engine: AsyncEngine | None = None) -> Runtime:
@@ -52,7 +55,8 @@ class Runtime:
         if swept:
             log.warning("removed %d incident(s) whose declare never got a channel", swept)
         metrics = Metrics()
-        client = slack_client(settings, metrics)
+        session = slack_session()
+        client = slack_client(settings, metrics, session)
         installations = (
             CachedInstallations(installation_store(engine, str(settings.slack_client_id)))
             if settings.oauth
@@ -66,7 +70,7 @@ class Runtime:
         app = build_app(settings, services, client, installations, states)
         services.engine.start()
         services.updates.outbox.start()
-        return cls(settings, engine, services, app, metrics)
+        return cls(settings, engine, services, app, metrics, slack_session=session)
 
     async def serve_http(
         self, host: str = "0.0.0.0", port: int | None = None, *, events: bool = True
@@ -108,4 +112,6 @@ class Runtime:
         await self.services.engine.drain()
         if self.runner is not None:
             await self.runner.cleanup()
+        if self.slack_session is not None:
+            await self.slack_session.close()
         await self.engine.dispose()

@@ -187,6 +187,7 @@ class Workspaces:
                 base_url=self.base.base_url,
                 timeout=self.base.timeout,
                 retry_handlers=list(self.base.retry_handlers),
+                session=self.base.session,
             )
             self._clients[team_id] = client
         return client
