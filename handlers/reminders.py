@@ -34,7 +34,7 @@ async def customers_contacted(click: Click) -> None:
     """With a customer list the button opens the checklist; without one it records that the
     customers were reached directly, as one touchpoint."""
     services, incident = click.services, click.incident
-    if incident.customers:
+    if incident.customer_count:
         page = await services.customers.page(incident, CONTACT, 0)
         await show(click.respond, page, replace=False)
         return

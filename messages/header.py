@@ -29,10 +29,9 @@ from messages.ids import (
     incident_block,
     role_select,
 )
-from messages.limits import TITLE_MAX
+from messages.limits import CUSTOMERS_SHOWN, TITLE_MAX
 from messages.model import DRILL_MARK, ROLE_LABELS, ROLE_ORDER, IncidentCard
 
-CUSTOMERS_SHOWN = 10
 CUSTOMER_NAME_SHOWN = 80
 TOPIC_MAX = 250
 COMMS_FALLBACK = "_unassigned — falls back to the lead_"
@@ -105,13 +104,13 @@ def _impact(card: IncidentCard) -> str:
 
 
 def _customers(card: IncidentCard) -> str:
-    names = card.affected_customers
-    if not names:
+    names, total = card.affected_customers[:CUSTOMERS_SHOWN], card.customers_total
+    if not total:
         return "*Affected customers*\nnone listed yet"
-    shown = ", ".join(escape_within(name, CUSTOMER_NAME_SHOWN) for name in names[:CUSTOMERS_SHOWN])
-    more = len(names) - CUSTOMERS_SHOWN
+    shown = ", ".join(escape_within(name, CUSTOMER_NAME_SHOWN) for name in names)
+    more = total - len(names)
     extra = f" and {more} more" if more > 0 else ""
-    return f"*Affected customers ({len(names)})*\n{shown}{extra}"
+    return f"*Affected customers ({total})*\n{shown}{extra}"
 
 
 def _next_update(card: IncidentCard) -> str:

@@ -10,3 +10,7 @@ TITLE_MAX: Final = 150
 
 CUSTOMER_NAME_MAX: Final = 200
 """One affected customer's name, as accepted and as the checklist shows it."""
+
+CUSTOMERS_SHOWN: Final = 10
+"""How many affected customers the header names (the rest are counted): what an
+incident loaded for rendering carries, however many it affects."""

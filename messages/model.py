@@ -34,6 +34,9 @@ class IncidentCard:
     customer_impact: bool = False
     impact_text: str = ""
     affected_customers: tuple[str, ...] = ()
+    """The customers' names: all of them, or only the first few when ``customer_count``
+    says how many there are in all."""
+    customer_count: int | None = None
     roles: dict[str, str | None] = field(default_factory=dict)
     next_update_due: datetime | None = None
     severities: tuple[str, ...] = ("SEV1", "SEV2", "SEV3")
@@ -46,6 +49,13 @@ class IncidentCard:
     def label(self) -> str:
         """``INC-7``; a drill's is ``🧪 DRILL · INC-7``, so every message naming it is marked."""
         return f"{DRILL_MARK} · INC-{self.number}" if self.drill else f"INC-{self.number}"
+
+    @property
+    def customers_total(self) -> int:
+        """How many customers the incident affects."""
+        if self.customer_count is None:
+            return len(self.affected_customers)
+        return self.customer_count
 
 
 ANSWER_LABELS: dict[str, str] = {

@@ -134,7 +134,6 @@ class ClosureStore:
                         .order_by(Incident.id)
                         .limit(chunk)
                         .options(
-                            raiseload(Incident.customers),
                             raiseload(Incident.roles),
                             selectinload(Incident.closure),
                         )

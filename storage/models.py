@@ -18,7 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, query_expression, relationship
 from sqlalchemy.types import TypeDecorator
 
 
@@ -96,9 +96,18 @@ class Incident(Base):
     customers: Mapped[list[AffectedCustomer]] = relationship(
         back_populates="incident",
         cascade="all, delete-orphan",
-        lazy="selectin",
+        lazy="raise",
         order_by="AffectedCustomer.position",
     )
+    """Every affected customer: never loaded with the incident (an incident may have
+    thousands); ``storage.customers`` counts and pages them."""
+    first_customers: Mapped[list[AffectedCustomer]] = relationship(
+        viewonly=True, lazy="raise", order_by="AffectedCustomer.position"
+    )
+    """The first few customers only, as the header names them: filled in by the
+    repository's loads (``IncidentStore.get`` and the like), never loaded whole."""
+    customer_count: Mapped[int | None] = query_expression()
+    """How many customers it affects, where a load asked for it; None otherwise."""
     closure: Mapped[Closure | None] = relationship(
         back_populates="incident", cascade="all, delete-orphan", lazy="selectin", uselist=False
     )
@@ -124,7 +133,10 @@ NOT_CONTACTED, CONTACTED, FOLLOWED_UP = "not_contacted", "contacted", "followed_
 
 class AffectedCustomer(Base):
     __tablename__ = "affected_customers"
-    __table_args__ = (UniqueConstraint("incident_id", "name_key", name="uq_customers_name"),)
+    __table_args__ = (
+        UniqueConstraint("incident_id", "name_key", name="uq_customers_name"),
+        Index("ix_customers_incident_position", "incident_id", "position", "contact_state"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))

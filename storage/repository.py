@@ -10,9 +10,12 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
-from sqlalchemy.orm import joinedload, raiseload, selectinload
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import joinedload, selectinload, with_expression
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql import ColumnElement, Select
 
+from messages.limits import CUSTOMERS_SHOWN
 from storage.models import (
     AffectedCustomer,
     CustomerUpdate,
@@ -59,6 +62,14 @@ class NewUpdate:
 # Keyed by schema as well as workspace: advisory locks are database-wide, and deployments
 # (or test runs) in other schemas of the same database must not queue behind each other.
 NUMBER_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':' || :team))")
+
+CUSTOMER_COUNT = (
+    select(func.count(AffectedCustomer.id))
+    .where(AffectedCustomer.incident_id == Incident.id)
+    .correlate(Incident)
+    .scalar_subquery()
+)
+"""How many customers an incident affects, counted in the query that loads it."""
 
 
 class IncidentStore:
@@ -154,8 +165,7 @@ class IncidentStore:
             )
 
     async def get(self, incident_id: int) -> Incident | None:
-        async with self._sessions() as session:
-            return await session.get(Incident, incident_id)
+        return await self._one(Incident.id == incident_id)
 
     async def for_reminders(self, incident_ids: Collection[int]) -> dict[int, tuple[Incident, int]]:
         """What a batch of reminders needs, in one query: each incident with its roles and
@@ -163,20 +173,10 @@ class IncidentStore:
         reading ``customers`` on these raises)."""
         if not incident_ids:
             return {}
-        count = (
-            select(func.count(AffectedCustomer.id))
-            .where(AffectedCustomer.incident_id == Incident.id)
-            .correlate(Incident)
-            .scalar_subquery()
-        )
         statement = (
-            select(Incident, count)
+            select(Incident, CUSTOMER_COUNT)
             .where(Incident.id.in_(list(incident_ids)))
-            .options(
-                joinedload(Incident.roles),
-                joinedload(Incident.closure),
-                raiseload(Incident.customers),
-            )
+            .options(joinedload(Incident.roles), joinedload(Incident.closure))
         )
         async with self._sessions() as session:
             rows = (await session.execute(statement)).unique()
@@ -188,10 +188,15 @@ class IncidentStore:
     async def by_number(self, team_id: str, number: int) -> Incident | None:
         return await self._one(Incident.team_id == team_id, Incident.number == number)
 
-    async def _one(self, *conditions: object) -> Incident | None:
+    async def _one(self, *conditions: ColumnElement[bool]) -> Incident | None:
+        """One incident as the header shows it: roles, closure, how many customers and the
+        first few of them (never all: an incident may have thousands)."""
         async with self._sessions() as session:
-            result = await session.scalars(select(Incident).where(*conditions).limit(1))  # type: ignore[arg-type]
-            return result.first()
+            statement = _with_customer_count(select(Incident).where(*conditions).limit(1))
+            incident = (await session.scalars(statement)).first()
+            if incident is not None:
+                await _preview_customers(session, incident)
+            return incident
 
     async def list_by_status(
         self, team_id: str, statuses: Sequence[str], limit: int
@@ -206,11 +211,7 @@ class IncidentStore:
         async with self._sessions() as session:
             total = await session.scalar(select(func.count()).select_from(Incident).where(*where))
             rows = await session.scalars(
-                select(Incident)
-                .where(*where)
-                .order_by(Incident.number.desc())
-                .limit(limit)
-                .options(raiseload(Incident.customers))
+                select(Incident).where(*where).order_by(Incident.number.desc()).limit(limit)
             )
             return list(rows), int(total or 0)
 
@@ -373,21 +374,30 @@ class IncidentStore:
             return list(rows)
 
     async def reload(self, incident_id: int) -> Incident:
-        """Fresh copy with roles and customers, for rendering."""
-        async with self._sessions() as session:
-            incident = await session.scalar(
-                select(Incident)
-                .where(Incident.id == incident_id)
-                .options(
-                    selectinload(Incident.roles),
-                    selectinload(Incident.customers),
-                    selectinload(Incident.closure),
-                )
-                .execution_options(populate_existing=True)
-            )
-            if incident is None:
-                raise LookupError(f"incident {incident_id} is gone")
-            return incident
+        """Fresh copy as the header shows it (see :meth:`_one`), for rendering."""
+        incident = await self.get(incident_id)
+        if incident is None:
+            raise LookupError(f"incident {incident_id} is gone")
+        return incident
+
+
+def _with_customer_count(statement: Select[Incident]) -> Select[Incident]:
+    return statement.options(
+        selectinload(Incident.roles),
+        selectinload(Incident.closure),
+        with_expression(Incident.customer_count, CUSTOMER_COUNT),
+    )
+
+
+async def _preview_customers(session: AsyncSession, incident: Incident) -> None:
+    """Fill ``first_customers`` with the first few customers, in the order they were added."""
+    rows = await session.scalars(
+        select(AffectedCustomer)
+        .where(AffectedCustomer.incident_id == incident.id)
+        .order_by(AffectedCustomer.position)
+        .limit(CUSTOMERS_SHOWN)
+    )
+    set_committed_value(incident, "first_customers", list(rows))
 
 
 def _event(incident_id: int, actor_id: str, kind: str, detail: str) -> TimelineEvent:

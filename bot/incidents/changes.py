@@ -28,7 +28,7 @@ from bot.incidents.updates import UpdateService
 from bot.runtime import logs
 from bot.settings import Settings
 from bot.slack.calls import check_person, invite
-from bot.slack.header import incident_card, refresh_header
+from bot.slack.header import incident_card, refresh_header, role_holders
 from messages import refusals
 from messages.model import IncidentCard
 from messages.text import role_assigned_text, severity_changed_text, status_changed_text
@@ -84,7 +84,7 @@ class IncidentService:
         self, client: AsyncWebClient, incident: Incident, role: str, user_id: str, actor_id: str
     ) -> str | None:
         role = check_role(role)
-        roles = incident_card(incident, self.settings.severities).roles
+        roles = role_holders(incident)
         try:
             check_may_assign(incident.number, role, roles, self.settings.admin_users, actor_id)
         except CloseRefused as exc:

@@ -18,7 +18,7 @@ from bot.incidents.report import ReportService
 from bot.incidents.updates import UpdateService, Waker
 from bot.settings import Settings
 from bot.slack.calls import check_person, open_view, slack_error
-from bot.slack.header import closure_view, incident_card, refresh_header
+from bot.slack.header import closure_view, incident_card, refresh_header, role_holders
 from messages import refusals
 from messages.blocks import mention
 from messages.checklists import FOLLOW_UP, ChecklistPage, checklist_blocks, checklist_text
@@ -66,7 +66,7 @@ class CloseService:
         self.waker = waker
 
     def check_may_close(self, incident: Incident, user: str) -> None:
-        roles = incident_card(incident, self.settings.severities).roles
+        roles = role_holders(incident)
         try:
             check_may_close(
                 incident.number, Status(incident.status), roles, self.settings.admin_users, user

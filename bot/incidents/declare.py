@@ -123,7 +123,7 @@ class DeclareFlow:
             await self.clock.customers_added(incident)
         await self._open_channel(client, incident)
         incident.next_update_due = await self.updates.replan(incident)
-        warnings = await self._set_up_channel(client, incident)
+        warnings = await self._set_up_channel(client, incident, request.customers)
         fresh = await self.store.reload(incident.id)
         card = incident_card(fresh, self.settings.severities)
         if not incident.drill:
@@ -153,10 +153,12 @@ class DeclareFlow:
         first = channel_name(incident.number, incident.title, drill=incident.drill)
         raise UserError(refusals.channel_names_taken(first))
 
-    async def _set_up_channel(self, client: AsyncWebClient, incident: Incident) -> list[str]:
+    async def _set_up_channel(
+        self, client: AsyncWebClient, incident: Incident, customers: tuple[str, ...]
+    ) -> list[str]:
         channel = str(incident.channel_id)
         warnings: list[str] = []
-        card = incident_card(incident, self.settings.severities)
+        card = incident_card(incident, self.settings.severities, customer_names=customers)
         steps: tuple[tuple[str, Callable[[], Awaitable[Any]]], ...] = (
             ("invite you", lambda: self._invite(client, channel, incident.reporter_id)),
             ("set the topic", lambda: self._set_topic(client, incident, card)),

@@ -161,7 +161,7 @@ class UpdateService:
         if playbook is None:
             return None
         phase = phase_of(incident.status)
-        names = customer or ", ".join(c.name for c in incident.customers[:5])
+        names = customer or ", ".join(c.name for c in incident.first_customers[:5])
         return incident_draft(playbook, incident, phase, incident.language, next_update, names)
 
     def final_composer(self, incident: Incident) -> dict[str, object]:

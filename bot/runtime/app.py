@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
@@ -41,13 +42,25 @@ BOT_SCOPES = (
 """What the bot asks for when installed; the same list as manifests/*.yml."""
 
 
-def slack_client(settings: Settings, metrics: Metrics) -> AsyncWebClient:
+def slack_session() -> aiohttp.ClientSession:
+    """The HTTP session a process's Web API clients share. It carries the timeout itself:
+    slack-sdk applies ``timeout`` only to the sessions it opens on its own."""
+    return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SLACK_TIMEOUT_SECONDS))
+
+
+def slack_client(
+    settings: Settings, metrics: Metrics, session: aiohttp.ClientSession | None = None
+) -> AsyncWebClient:
     """A Web API client that retries rate limits (honouring Retry-After), 5xx and drops,
-    and counts every attempt. Under OAuth it has no token: Bolt adds each workspace's."""
+    and counts every attempt. Under OAuth it has no token: Bolt adds each workspace's.
+
+    ``session`` is the HTTP session its calls share (kept-alive connections to Slack);
+    without one slack-sdk opens a new session, and a new connection, for every call."""
     return AsyncWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
         timeout=SLACK_TIMEOUT_SECONDS,
+        session=session,
         retry_handlers=[
             SlackCallRecorder(metrics),
             AsyncConnectionErrorRetryHandler(max_retry_count=2),

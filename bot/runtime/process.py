@@ -6,18 +6,19 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.runtime.app import build_app, slack_client
+from bot.runtime.app import build_app, slack_client, slack_session
 from bot.runtime.gate import add_slack_routes
 from bot.runtime.metrics import Metrics
 from bot.runtime.net import start_site
 from bot.runtime.services import Services
 from bot.runtime.web import Observability
 from bot.settings import Settings
-from bot.slack.workspaces import Workspaces
+from bot.slack.workspaces import CachedInstallations, Workspaces
 from storage.db import create_engine, migrate
 from storage.installations import SignedStateStore, installation_store
 from storage.models import utcnow
@@ -41,6 +42,8 @@ class Runtime:
     metrics: Metrics
     runner: web.AppRunner | None = None
     port: int | None = None
+    slack_session: aiohttp.ClientSession | None = None
+    """The HTTP session every Web API client of this process shares (closed on stop)."""
 
     @classmethod
     async def start(cls, settings: Settings, engine: AsyncEngine | None = None) -> Runtime:
@@ -52,9 +55,12 @@ class Runtime:
         if swept:
             log.warning("removed %d incident(s) whose declare never got a channel", swept)
         metrics = Metrics()
-        client = slack_client(settings, metrics)
+        session = slack_session()
+        client = slack_client(settings, metrics, session)
         installations = (
-            installation_store(engine, str(settings.slack_client_id)) if settings.oauth else None
+            CachedInstallations(installation_store(engine, str(settings.slack_client_id)))
+            if settings.oauth
+            else None
         )
         workspaces = Workspaces(client, installations)
         services = Services.build(settings, store, workspaces.client_for, metrics)
@@ -65,7 +71,7 @@ class Runtime:
         services.engine.start()
         services.updates.outbox.start()
         services.reviews.start()
-        return cls(settings, engine, services, app, metrics)
+        return cls(settings, engine, services, app, metrics, slack_session=session)
 
     async def serve_http(
         self, host: str = "0.0.0.0", port: int | None = None, *, events: bool = True
@@ -109,4 +115,6 @@ class Runtime:
         await self.services.engine.drain()
         if self.runner is not None:
             await self.runner.cleanup()
+        if self.slack_session is not None:
+            await self.slack_session.close()
         await self.engine.dispose()

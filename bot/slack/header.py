@@ -18,9 +18,16 @@ def incident_card(
     severities: tuple[str, ...],
     customer_names: tuple[str, ...] | None = None,
 ) -> IncidentCard:
-    """The card of a stored incident. ``customer_names``, when given, stands for the
-    incident's customers (a path that loaded only a few, or none, passes them)."""
-    holders = {assignment.role: assignment.user_id for assignment in incident.roles}
+    """The card of a stored incident, as the repository loads it for rendering (its first
+    few customers and their count). ``customer_names``, when given, stands for all of the
+    incident's customers instead (a path that has them at hand, or shows none, passes them)."""
+    if customer_names is None:
+        names = tuple(customer.name for customer in incident.first_customers)
+        count = incident.customer_count
+        if count is None:
+            raise ValueError("the incident was loaded without its customer count")
+    else:
+        names, count = customer_names, len(customer_names)
     return IncidentCard(
         team_id=incident.team_id,
         number=incident.number,
@@ -33,12 +40,9 @@ def incident_card(
         description=incident.description,
         customer_impact=incident.customer_impact,
         impact_text=incident.impact_text,
-        affected_customers=(
-            tuple(customer.name for customer in incident.customers)
-            if customer_names is None
-            else customer_names
-        ),
-        roles={role: holders.get(role) for role in ROLE_ORDER},
+        affected_customers=names,
+        customer_count=count,
+        roles=role_holders(incident),
         next_update_due=incident.next_update_due,
         severities=severities,
         next_statuses=tuple(s.value for s in next_statuses(Status(incident.status))),
@@ -46,6 +50,12 @@ def incident_card(
         follow_up_due=incident.closure.follow_up_due if incident.closure else None,
         drill=incident.drill,
     )
+
+
+def role_holders(incident: Incident) -> dict[str, str | None]:
+    """Who holds each role (None where nobody does)."""
+    holders = {assignment.role: assignment.user_id for assignment in incident.roles}
+    return {role: holders.get(role) for role in ROLE_ORDER}
 
 
 def closure_view(closure: Closure) -> ClosureView:

@@ -7,6 +7,7 @@ import re
 
 from bot.incidents.channel_names import VALID_CHANNEL_NAME
 from messages import ids, refusals
+from tests.support.customer_helpers import stored_customers
 from tests.support.harness import ALICE, BOB, Harness
 from tests.support.helpers import (
     block_text,
@@ -156,7 +157,7 @@ async def test_declare_modal_collects_the_whole_picture(harness: Harness) -> Non
         assert expected in shown
     incident = await h.store.by_number("T0AMENDS", 1)
     assert incident is not None
-    assert [c.name for c in incident.customers] == ["Acme", "Globex Corp", "Initech"]
+    assert [c.name for c in await stored_customers(h)] == ["Acme", "Globex Corp", "Initech"]
     assert incident.customer_impact is True and incident.reporter_id == BOB
 
 

@@ -11,7 +11,7 @@ from messages import refusals
 from messages.ids import CloseFields, DeclareFields, UpdateFields, playbook_step
 from storage.models import Incident
 from tests.support.blockkit_readers import composer_draft, section_texts, view_input
-from tests.support.customer_helpers import close_values
+from tests.support.customer_helpers import close_values, stored_customers
 from tests.support.harness import ALICE, BOB, TEAM, Harness
 from tests.support.helpers import (
     created_channel,
@@ -330,10 +330,10 @@ async def test_a_customer_added_with_a_language_code_keeps_the_name_and_the_lang
     )
 
     async def added() -> bool:
-        return len((await incident(h)).customers) == 2
+        return len(await stored_customers(h)) == 2
 
     await eventually(added)
-    customers = (await incident(h)).customers
+    customers = await stored_customers(h)
     assert [(c.name, c.language) for c in customers] == [("Acme", "cs"), ("Globex", None)]
 
 
@@ -344,7 +344,7 @@ async def test_a_customer_with_an_unknown_language_code_is_refused(harness: Harn
         "/incident", "customers add Acme (xx)", user_id=ALICE, channel_id=channel
     )
     assert refusals.not_a_language("xx", ("en", "ru", "cs", "sr")) in await said(h, reply)
-    assert (await incident(h)).customers == []
+    assert await stored_customers(h) == []
 
 
 async def test_the_customer_list_shows_a_customers_language(harness: Harness) -> None:
@@ -360,7 +360,7 @@ async def test_the_customer_list_shows_a_customers_language(harness: Harness) ->
 
 
 async def _has_customers(h: Harness) -> bool:
-    return bool((await incident(h)).customers)
+    return bool(await stored_customers(h))
 
 
 async def resolve_with_customers(h: Harness, customers: str) -> list[str]:

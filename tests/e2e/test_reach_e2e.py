@@ -11,10 +11,11 @@ import aiohttp
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.models import CONTACTED, NOT_CONTACTED
+from storage.models import CONTACTED, NOT_CONTACTED, AffectedCustomer
 from tests.e2e.test_updates_e2e import CLEAN, declare, open_composer, text_input
+from tests.support.customer_helpers import stored_customers
 from tests.support.directory_helpers import load_directory
-from tests.support.harness import ALICE, MARIA, TEAM, Harness, start_harness, stop_harness
+from tests.support.harness import ALICE, MARIA, Harness, start_harness, stop_harness
 from tests.support.helpers import eventually
 from tests.support.smtp import Inbox, free_port, start_relay
 
@@ -71,9 +72,8 @@ async def incident_with(h: Harness, customers: str) -> str:
     return channel
 
 
-async def customer(h: Harness, name: str):  # type: ignore[no-untyped-def]
-    incident = await h.store.by_number(TEAM, 1)
-    return next(c for c in incident.customers if c.name == name)
+async def customer(h: Harness, name: str) -> AffectedCustomer:
+    return next(c for c in await stored_customers(h) if c.name == name)
 
 
 async def contacted(h: Harness, name: str) -> bool:

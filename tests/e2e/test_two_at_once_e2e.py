@@ -20,6 +20,7 @@ from tests.support.customer_helpers import (
     latest_ephemeral,
     row_action,
     row_of,
+    stored_customers,
 )
 from tests.support.harness import ALICE, BOB, MARIA, TEAM, Harness
 from tests.support.helpers import header_message, said
@@ -130,7 +131,9 @@ async def test_two_people_adding_the_same_customer_at_once_add_it_once(harness: 
             f"Already listed: {name}.",
         ], f"round {number}"
     incident = await h.store.by_number(TEAM, 1)
-    assert [c.name for c in incident.customers] == [f"Acme {n}" for n in range(1, ROUNDS + 1)]
+    assert [c.name for c in await stored_customers(h)] == [
+        f"Acme {n}" for n in range(1, ROUNDS + 1)
+    ]
     added = [e for e in await h.store.timeline(incident.id) if e.kind == "customer_added"]
     assert len(added) == ROUNDS
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import html
 import json
+import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from messages import ids
 from storage.reminders import CANCELLED
 from tests.support.blockkit_readers import block_holding
 from tests.support.harness import ALICE, BOB, SIGNING_SECRET, TEAM, make_settings
+from tests.unit.test_reminder_batches import statements
 
 SECOND = "T0SECOND"
 STATE_SECRET = "a-state-secret-for-the-tests"
@@ -322,3 +324,69 @@ async def test_a_workspace_reinstalled_after_an_uninstall_works_again_and_a_late
         assert attempt.status == 200
     await asyncio.sleep(0.3)
     assert await bot_of(two, TEAM) is not None
+
+
+async def warmed_up(two: Two, team: str) -> str:
+    """Install ``team``, declare an incident there and wait for its first reminder (a
+    delivery, so the workspace's bot token is now remembered); the incident's channel."""
+    await install(two, team)
+    two.double.events.subscribe(two.runtime.events_url, SIGNING_SECRET)
+    channel = await declare(two, two.first, team, "Checkout down")
+    await two.first.command("/incident", "severity SEV1", user_id=ALICE, channel_id=channel)
+    await two.double.wait_for(lambda: _reminders(two, channel), timeout=10)
+    return channel
+
+
+def _refused_as_revoked(two: Two) -> list[object]:
+    return [c for c in two.double.calls if c.response.get("error") == "token_revoked"]
+
+
+async def test_after_an_uninstall_a_delivery_never_uses_the_remembered_token(
+    two: Two, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="amends.workspaces")
+    channel = await warmed_up(two, TEAM)
+    await two.double.uninstall(TEAM)
+
+    async def both_applied() -> bool:  # tokens_revoked and app_uninstalled: no more drops
+        return sum("cancelled" in r.getMessage() for r in caplog.records) == 2
+
+    await until(both_applied)
+    outbox = two.runtime.services.updates.outbox
+    await outbox.stop()
+    args = {"channel": channel, "text": "parked after the uninstall"}
+    await outbox.park(TEAM, "chat.postMessage", args, what="a post", key=None, error="x")
+    outbox.start()
+
+    async def dropped() -> bool:
+        return await outbox.store.pending() == 0
+
+    await until(dropped)
+    assert not _posted(two, TEAM, "parked after the uninstall")
+    assert not _refused_as_revoked(two), "the old token was not tried"
+
+
+async def test_a_reinstalled_workspaces_reminders_go_out_with_its_new_token(two: Two) -> None:
+    await warmed_up(two, TEAM)
+    await two.double.uninstall(TEAM)
+    await until(lambda: _absent(bot_of(two, TEAM)))
+    answer = await install(two, TEAM)
+    assert answer.startswith("200"), answer
+    later = await declare(two, two.first, TEAM, "Checkout down again")
+    await two.first.command("/incident", "severity SEV1", user_id=ALICE, channel_id=later)
+    await two.double.wait_for(lambda: _reminders(two, later), timeout=10)
+    assert not _refused_as_revoked(two)
+
+
+async def test_deliveries_to_one_workspace_read_its_installation_once(two: Two) -> None:
+    channel = await warmed_up(two, TEAM)
+    outbox = two.runtime.services.updates.outbox
+    await outbox.stop()
+    for n in range(3):
+        args = {"channel": channel, "text": f"parked {n}"}
+        await outbox.park(TEAM, "chat.postMessage", args, what="a post", key=None, error="x")
+    with statements(two.runtime.engine) as seen:
+        outbox.start()
+        for n in range(3):
+            await two.double.wait_for(lambda n=n: _posted(two, TEAM, f"parked {n}"))
+    assert not [s for s in seen if "FROM slack_bots" in s]

@@ -7,8 +7,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from bot.sandbox.double.blockkit import validate_blocks
+from storage.models import AffectedCustomer
 from tests.support.blockkit_readers import row_control
-from tests.support.harness import ALICE, Harness
+from tests.support.harness import ALICE, TEAM, Harness
 from tests.support.helpers import created_channel, team_joins
 
 ACTIONS_ELEMENTS_MAX = 25
@@ -28,6 +29,14 @@ async def declare_with(h: Harness, customers: str = "", user: str = ALICE) -> st
         )
         await h.double.wait_for(lambda: h.double.responses_for(str(reply.response_url)))
     return channel
+
+
+async def stored_customers(h: Harness, number: int = 1) -> list[AffectedCustomer]:
+    """Every affected customer of incident ``number`` as stored, in the order added (an
+    incident loaded for rendering carries only the first few)."""
+    incident = await h.store.by_number(TEAM, number)
+    assert incident is not None
+    return await h.runtime.services.customers.customers.page(incident.id)
 
 
 def ephemerals_for(h: Harness, channel: str, user: str) -> list[dict[str, Any]]:
