@@ -194,10 +194,6 @@ class Settings(BaseSettings):
     def cadence(self, severity: str) -> timedelta:
         return self.customer_update_cadence[severity]
 
-    def grace(self, severity: str) -> timedelta:
-        """How long past due before a reminder escalates: REMINDER_GRACE, else half the cadence."""
-        return self.reminder_grace or self.cadence(severity) / 2
-
     @property
     def socket_mode(self) -> bool:
         return self.slack_app_token is not None

@@ -11,6 +11,7 @@ import logging
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.incidents import clock
 from bot.incidents.declare import check_severity
 from bot.incidents.errors import UserError
 from bot.incidents.participants import Participants
@@ -126,7 +127,8 @@ class IncidentService:
             incident.id, "severity", incident.severity, new, actor_id
         ):
             raise UserError(refusals.changed_meanwhile("severity"))
-        await self.updates.replan(await self.store.reload(incident.id))
+        raised = await self.store.reload(incident.id)
+        await self.updates.replan(raised, clock.after_severity_change(self.settings, raised))
         text = severity_changed_text(incident.severity, new, actor_id)
         await self._announce_and_refresh(client, incident, text, topic=True)
         return None

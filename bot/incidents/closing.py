@@ -11,6 +11,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.incidents import clock
 from bot.incidents.customers import CustomerService
 from bot.incidents.errors import UserError
 from bot.incidents.policy import REOPENABLE, CloseRefused, Status, check_may_close, comms_owner
@@ -99,7 +100,7 @@ class CloseService:
         """Record the close, stop customer-update reminders and schedule the follow-up
         reminder, all in one transaction (database only: fast)."""
         self.check_may_close(incident, actor)
-        follow_up_at = utcnow() + self.settings.follow_up_reminder
+        follow_up_at = clock.next_follow_up_reminder(self.settings, utcnow())
         if not await self.closures.resolve(
             incident.id, incident.status, closure, actor, follow_up_at
         ):
@@ -249,7 +250,7 @@ class CloseService:
         if status == Status.CLOSED and self.settings.archive_on_close:
             await self._unarchive(client, incident)
         fresh = await self.store.reload(incident.id)
-        await self.updates.replan(fresh, utcnow())
+        await self.updates.replan(fresh, clock.after_reopen(self.settings, fresh, utcnow()))
         text = (
             f"{mention(actor)} reopened INC-{fresh.number}: {reason}\n"
             "Customer-update reminders run again."

@@ -20,6 +20,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.incidents import clock
 from bot.incidents.channel_names import channel_name
 from bot.incidents.errors import UserError
 from bot.incidents.policy import Status
@@ -107,7 +108,9 @@ class DeclareFlow:
         )
         logs.note(incident=incident.number)
         await self._open_channel(client, incident)
-        incident.next_update_due = await self.updates.replan(incident)
+        incident.next_update_due = await self.updates.replan(
+            incident, clock.first_update_due(self.settings, incident)
+        )
         warnings = await self._set_up_channel(client, incident)
         fresh = await self.store.reload(incident.id)
         card = incident_card(fresh, self.settings.severities)

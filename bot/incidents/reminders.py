@@ -36,6 +36,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.incidents import clock
 from bot.incidents.follow_up import overdue_dm_text, send_follow_up_reminder
 from bot.incidents.policy import ACTIVE_STATUSES, Status, comms_owner
 from bot.runtime import logs
@@ -443,10 +444,12 @@ class ReminderEngine:
             overdue, blocks = self._escalation(d)
             if ts is not None:
                 await self._dm_once(d, ts, d.owner, escalation_dm_text(d.card, overdue), blocks)
-            next_stage, next_due = "due", now + self.settings.cadence(card.severity)
+            next_stage = "due"
+            next_due = clock.reminder_after_escalation(self.settings, card.severity, now)
         else:
             ts = await self._post_once(d, self._remind)
-            next_stage, next_due = "escalate", now + self.settings.grace(card.severity)
+            next_stage = "escalate"
+            next_due = clock.escalation_due(self.settings, card.severity, now)
         event = f"reminder_{reminder.stage}"
         if ts is None or not await self._complete(d, ts, next_stage, next_due, event):
             return
@@ -490,7 +493,7 @@ class ReminderEngine:
             blocks = follow_up_reminder_blocks(card, d.owner, remaining, counts.total, overdue)
             dm = overdue_dm_text(card, remaining, counts.total)
             await self._dm_once(d, ts, lead, dm, blocks)
-        next_due = now + self.settings.follow_up_reminder
+        next_due = clock.next_follow_up_reminder(self.settings, now)
         stage = "overdue" if overdue else "due"
         event, detail = f"follow_up_{stage}", str(remaining)
         if ts is None or not await self._complete(d, ts, stage, next_due, event, detail):

@@ -1,7 +1,7 @@
-"""Customer updates: the composer, the tone check gate, posting, and the reminder clock.
+"""Customer updates: the composer, the tone check gate, posting, and the reminder buttons.
 
-The clock rule lives here: the next update is due one cadence (by severity) after the last
-update, or after the declare when there has been none.
+When the next update is due is the update clock's rule (``bot/incidents/clock.py``); this
+service stores and schedules what the clock answers.
 """
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.incidents import clock
 from bot.incidents.errors import UserError
 from bot.incidents.policy import ACTIVE_STATUSES, Status
 from bot.settings import Settings
@@ -78,13 +79,9 @@ class UpdateService:
 
     # -- the clock -------------------------------------------------------------------------
 
-    def due_after(self, incident: Incident, base: datetime | None = None) -> datetime:
-        start = base or incident.last_update_at or incident.created_at
-        return start + self.settings.cadence(incident.severity)
-
-    async def replan(self, incident: Incident, base: datetime | None = None) -> datetime:
-        """Move the next-update time (and its reminder) after a declare, update or severity."""
-        due = self.due_after(incident, base)
+    async def replan(self, incident: Incident, due: datetime) -> datetime:
+        """Move the next-update time (and its reminder) to ``due``, as the clock answered
+        after a declare, an update, a severity change or a reopen."""
         await self.store.set_next_update_due(incident.id, due)
         if Status(incident.status) in ACTIVE_STATUSES:
             await self.reminders.schedule(incident.id, incident.team_id, due)
@@ -113,7 +110,7 @@ class UpdateService:
     def _composer(self, incident: Incident, response_url: str | None) -> dict[str, object]:
         self._check_open(incident)
         card = incident_card(incident, self.settings.severities)
-        draft = update_template(card, self.due_after(incident, utcnow()))
+        draft = update_template(card, clock.after_touchpoint(self.settings, incident, utcnow()))
         metadata = json.dumps({"incident": incident.number, "response_url": response_url})
         return composer_modal(card, draft, metadata)
 
@@ -153,7 +150,7 @@ class UpdateService:
         self._check_final(incident, kind)
         now = utcnow()
         final = kind == RESOLVED
-        due = None if final else self.due_after(incident, now)
+        due = None if final else clock.after_touchpoint(self.settings, incident, now)
         recorded = await self.store.record_update(
             incident.id,
             NewUpdate(
@@ -167,8 +164,8 @@ class UpdateService:
             ),
             due,
         )
-        if not final:
-            await self.replan(incident, now)
+        if due is not None:
+            await self.replan(incident, due)
         fresh = await self.store.reload(incident.id)
         card = incident_card(fresh, self.settings.severities)
         count = recorded.number
@@ -284,7 +281,7 @@ class UpdateService:
         self, client: AsyncWebClient, incident: Incident, actor_id: str, minutes: int
     ) -> str:
         self._check_open(incident)
-        until = utcnow() + timedelta(minutes=minutes)
+        until = clock.snoozed_until(utcnow(), minutes)
         await self.reminders.schedule(incident.id, incident.team_id, until)
         self.waker(until)
         await self.store.add_event(incident.id, actor_id, "reminder_snoozed", f"{minutes} min")
