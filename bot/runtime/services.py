@@ -12,7 +12,7 @@ from bot.incidents.changes import IncidentService
 from bot.incidents.closing import CloseService
 from bot.incidents.customers import CustomerService
 from bot.incidents.declare import HEADER_POSTED, DeclareFlow
-from bot.incidents.reminders import ReminderEngine
+from bot.incidents.reminder_engine import ReminderEngine
 from bot.incidents.report import ReportService
 from bot.incidents.updates import UpdateService
 from bot.runtime.metrics import Metrics

@@ -342,7 +342,9 @@ def json_log(h: Harness) -> Iterator[io.StringIO]:
 def reminder_lines(stream: io.StringIO, kind: str) -> list[dict[str, Any]]:
     entries = [json.loads(line) for line in stream.getvalue().splitlines()]
     return [
-        e for e in entries if e["logger"] == "bot.incidents.reminders" and e.get("reminder") == kind
+        e
+        for e in entries
+        if e["logger"] == "bot.incidents.reminder_engine" and e.get("reminder") == kind
     ]
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.incidents.reminders import reminder_metadata
+from bot.incidents.reminder_delivery import reminder_metadata
 from bot.runtime.process import Runtime
 from storage.models import utcnow
 from tests.support.blockkit_readers import action_ids, composer_draft
