@@ -104,7 +104,7 @@ class IncidentService:
     ) -> str | None:
         new = parse_status(target)
         try:
-            check_transition(Status(incident.status), new)
+            check_transition(incident.status, new)
         except TransitionError as exc:
             raise UserError(str(exc)) from None
         if not await self.store.change_field(
@@ -121,7 +121,7 @@ class IncidentService:
         new = check_severity(target, self.settings)
         if new == incident.severity:
             raise UserError(refusals.already_severity(incident.number, new))
-        if Status(incident.status) not in ACTIVE_STATUSES:
+        if incident.status not in ACTIVE_STATUSES:
             raise UserError(refusals.severity_settled(incident.number, incident.status))
         if not await self.store.change_field(
             incident.id, "severity", incident.severity, new, actor_id

@@ -70,7 +70,7 @@ class CloseService:
         roles = incident_card(incident, self.settings.severities).roles
         try:
             check_may_close(
-                incident.number, Status(incident.status), roles, self.settings.admin_users, user
+                incident.number, incident.status, roles, self.settings.admin_users, user
             )
         except CloseRefused as exc:
             raise UserError(str(exc)) from None
@@ -175,7 +175,7 @@ class CloseService:
         page: int,
         actor: str,
     ) -> ChecklistPage:
-        if Status(incident.status) != Status.RESOLVED:
+        if incident.status != Status.RESOLVED:
             raise UserError(
                 refusals.follow_ups_between_resolve_and_close(incident.number, incident.status)
             )
@@ -241,10 +241,10 @@ class CloseService:
     async def reopen(
         self, client: AsyncWebClient, incident: Incident, reason: str, actor: str
     ) -> None:
-        status = Status(incident.status)
+        status = incident.status
         if status not in REOPENABLE:
             raise UserError(refusals.nothing_to_reopen(incident.number, status))
-        if not await self.closures.reopen(incident.id, status.value, reason, actor):
+        if not await self.closures.reopen(incident.id, status, reason, actor):
             raise UserError(refusals.changed_meanwhile("status"))
         await self.reminders.set_state(incident.id, CANCELLED, kind=FOLLOW_UP_REMINDER)
         if status == Status.CLOSED and self.settings.archive_on_close:

@@ -107,7 +107,7 @@ class CustomerService:
         pages = page_count(counts.total)
         page = min(max(page, 0), pages - 1)
         rows = await self.customers.page(incident.id, page * PAGE_SIZE, PAGE_SIZE)
-        status = Status(incident.status)
+        status = incident.status
         editable = status in ACTIVE_STATUSES if kind == CONTACT else status == Status.RESOLVED
         done = counts.contacted + counts.followed_up if kind == CONTACT else counts.followed_up
         return ChecklistPage(
@@ -124,7 +124,7 @@ class CustomerService:
 
     def default_kind(self, incident: Incident) -> str:
         """While the incident is active people confirm contacts; after it, follow-ups."""
-        return CONTACT if Status(incident.status) in ACTIVE_STATUSES else FOLLOW_UP
+        return CONTACT if incident.status in ACTIVE_STATUSES else FOLLOW_UP
 
     async def confirm(
         self, client: AsyncWebClient, incident: Incident, customer_id: int, page: int, actor: str
@@ -161,7 +161,7 @@ class CustomerService:
         return " Every customer has now been contacted; the update clock starts again."
 
     def _check_active(self, incident: Incident) -> None:
-        if Status(incident.status) not in ACTIVE_STATUSES:
+        if incident.status not in ACTIVE_STATUSES:
             raise UserError(refusals.contacts_are_over(incident.number, incident.status))
 
     async def _refresh(self, client: AsyncWebClient, incident: Incident) -> None:

@@ -193,7 +193,7 @@ class ReminderDelivery:
         if reminder.kind == FOLLOW_UP:
             await self._deliver_follow_up(reminder, incident)
             return
-        if incident is None or Status(incident.status) not in ACTIVE_STATUSES:
+        if incident is None or incident.status not in ACTIVE_STATUSES:
             await self.reminders.finish(reminder, CANCELLED)
             return
         if incident.paused:
@@ -229,7 +229,12 @@ class ReminderDelivery:
         closure = incident.closure if incident else None
         counts = await self.customers.counts(reminder.incident_id)
         remaining = counts.total - counts.followed_up
-        if incident is None or closure is None or incident.status != "resolved" or not remaining:
+        if (
+            incident is None
+            or closure is None
+            or incident.status != Status.RESOLVED
+            or not remaining
+        ):
             await self.reminders.finish(reminder, CANCELLED)
             return
         logs.note(incident=incident.number, user=closure.follow_up_owner)

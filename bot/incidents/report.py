@@ -10,6 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.incidents.errors import UserError
 from bot.incidents.figures import WindowTally, incident_figures
+from bot.incidents.policy import Status
 from bot.settings import Settings
 from bot.slack.calls import slack_error
 from bot.slack.header import closure_view, incident_card
@@ -63,7 +64,7 @@ class ReportService:
         return window.figures(days)
 
     async def data(self, incident: Incident) -> ReportData:
-        if incident.closure is None or incident.status not in ("resolved", "closed"):
+        if incident.closure is None or incident.status not in (Status.RESOLVED, Status.CLOSED):
             raise UserError(refusals.report_needs_resolve(incident.number))
         updates = await self.store.updates(incident.id)
         timeline = await self.store.timeline(incident.id)

@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.incidents import clock
 from bot.incidents.errors import UserError
-from bot.incidents.policy import ACTIVE_STATUSES, Status
+from bot.incidents.policy import ACTIVE_STATUSES
 from bot.settings import Settings
 from bot.slack.calls import open_view, post_joining, slack_error
 from bot.slack.header import closure_view, incident_card, refresh_header
@@ -83,7 +83,7 @@ class UpdateService:
         """Move the next-update time (and its reminder) to ``due``, as the clock answered
         after a declare, an update, a severity change or a reopen."""
         await self.store.set_next_update_due(incident.id, due)
-        if Status(incident.status) in ACTIVE_STATUSES:
+        if incident.status in ACTIVE_STATUSES:
             await self.reminders.schedule(incident.id, incident.team_id, due)
             self.waker(due)
         return due
@@ -259,7 +259,7 @@ class UpdateService:
             raise UserError(self._stale_reason(incident))
 
     def _stale_reason(self, incident: Incident) -> str:
-        if Status(incident.status) not in ACTIVE_STATUSES:
+        if incident.status not in ACTIVE_STATUSES:
             return refusals.nothing_to_remind(incident.number, incident.status)
         return refusals.reminder_already_handled(incident.last_update_at, incident.next_update_due)
 
@@ -330,10 +330,10 @@ class UpdateService:
             self._check_open(incident)
 
     def _closure_of(self, incident: Incident) -> Closure:
-        if incident.closure is None or Status(incident.status) in ACTIVE_STATUSES:
+        if incident.closure is None or incident.status in ACTIVE_STATUSES:
             raise UserError(refusals.final_update_needs_close(incident.number))
         return incident.closure
 
     def _check_open(self, incident: Incident) -> None:
-        if Status(incident.status) not in ACTIVE_STATUSES:
+        if incident.status not in ACTIVE_STATUSES:
             raise UserError(refusals.updates_stopped(incident.number, incident.status))

@@ -12,12 +12,13 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from bot.incidents.policy import ROLES
 from bot.sandbox.double.blockkit import validate_blocks, validate_view
 from handlers.subcommands import COMMAND, help_lines
 from messages.header import channel_topic, incident_header, incident_header_text
 from messages.ids import DECLARE_CALLBACK_ID, DeclareFields
 from messages.modals import declare_modal, error_modal
-from messages.model import ROLE_ORDER, IncidentCard
+from messages.model import IncidentCard
 from messages.text import (
     announcement_blocks,
     announcement_text,
@@ -195,16 +196,16 @@ def test_the_header_notification_text_names_number_severity_status_and_title() -
 
 def test_role_pickers_show_the_current_holders() -> None:
     blocks = incident_header(card(roles=dict(ALL_ROLES)))
-    for role in ROLE_ORDER:
+    for role in ROLES:
         assert element(blocks, f"role_select:{role}")["initial_user"] == ALL_ROLES[role]
     assert "falls back" not in json.dumps(blocks)
     empty = incident_header(card(roles={}))
-    assert all("initial_user" not in element(empty, f"role_select:{r}") for r in ROLE_ORDER)
+    assert all("initial_user" not in element(empty, f"role_select:{r}") for r in ROLES)
 
 
 def test_a_resolved_header_offers_the_checklist_and_the_final_update_beside_the_roles() -> None:
     resolved = incident_header(card(status="resolved", next_statuses=()))
-    assert set(action_ids(resolved)) - {f"role_select:{r}" for r in ROLE_ORDER} == {
+    assert set(action_ids(resolved)) - {f"role_select:{r}" for r in ROLES} == {
         "show_checklist",
         "post_final_update",
     }
