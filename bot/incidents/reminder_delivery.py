@@ -28,21 +28,20 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.incidents import clock
-from bot.incidents.follow_up import overdue_dm_text, send_follow_up_reminder
 from bot.incidents.policy import ACTIVE_STATUSES, Status, comms_owner
 from bot.runtime import logs
 from bot.runtime.metrics import Metrics
 from bot.settings import Settings
 from bot.slack.calls import ClientFor, slack_error
 from bot.slack.header import incident_card
-from messages.closing import follow_up_reminder_blocks
+from messages.closing import follow_up_reminder_blocks, overdue_dm_text
 from messages.model import IncidentCard
 from messages.updates import (
     escalation_blocks,
     escalation_dm_text,
     reminder_blocks,
-    reminder_handled_blocks,
     reminder_token,
+    retire_reminder_message,
 )
 from storage.customers import CustomerStore
 from storage.models import Incident, Reminder, utcnow
@@ -247,17 +246,7 @@ class ReminderDelivery:
         d = Delivery(client, card, incident, reminder, closure.follow_up_owner, "", now)
 
         async def post(d: Delivery) -> str:
-            return await send_follow_up_reminder(
-                d.client,
-                self.reminders,
-                d.card,
-                d.reminder,
-                d.owner,
-                remaining,
-                counts.total,
-                overdue,
-                reminder_metadata(d.reminder),
-            )
+            return await self._remind_follow_up(d, remaining, counts.total, overdue)
 
         ts = await self._post_once(d, post)
         lead = card.roles.get("lead")
@@ -339,17 +328,8 @@ class ReminderDelivery:
 
     async def _withdraw(self, client: AsyncWebClient, card: IncidentCard, ts: str) -> None:
         """Someone acted (an update, a snooze) while this was being sent: take it back."""
-        try:
-            await client.chat_update(
-                channel=str(card.channel_id),
-                ts=ts,
-                text="Handled",
-                blocks=reminder_handled_blocks("handled meanwhile."),
-            )
-        except SlackApiError as exc:
-            log.warning(
-                "%s: could not withdraw a superseded reminder: %s", card.label, slack_error(exc)
-            )
+        message = retire_reminder_message("handled meanwhile.", "Handled")
+        await _retire(client, card, (str(card.channel_id), ts), message, "withdraw a superseded")
 
     async def _already_posted(self, d: Delivery) -> str | None:
         """The message an earlier claim of this version posted, if it reached Slack.
@@ -417,7 +397,9 @@ class ReminderDelivery:
 
     async def _escalate(self, d: Delivery) -> str:
         overdue, blocks = self._escalation(d)
-        await self._retire_previous(d)
+        await self._retire_previous(
+            d, retire_reminder_message("escalated, see below.", "Escalated")
+        )
         posted = await d.client.chat_postMessage(
             channel=str(d.card.channel_id),
             text=f"The customer update for {d.card.label} is {overdue} min overdue.",
@@ -426,21 +408,30 @@ class ReminderDelivery:
         )
         return str(posted["ts"])
 
-    async def _retire_previous(self, d: Delivery) -> None:
-        """The escalation carries the buttons now; the first reminder gives them up (only
+    async def _retire_previous(self, d: Delivery, message: dict[str, Any]) -> None:
+        """The new message carries the buttons now; the one before it gives them up (only
         while this claim holds the row)."""
-        previous = await self.reminders.take_message(d.reminder.incident_id, claim=d.reminder)
-        if previous is None:
-            return
-        try:
-            await d.client.chat_update(
-                channel=previous[0],
-                ts=previous[1],
-                text="Escalated",
-                blocks=reminder_handled_blocks("escalated, see below."),
-            )
-        except SlackApiError as exc:
-            log.warning("%s: could not retire the reminder: %s", d.card.label, slack_error(exc))
+        previous = await self.reminders.take_message(
+            d.reminder.incident_id, d.reminder.kind, claim=d.reminder
+        )
+        if previous is not None:
+            what = "retire the follow-up" if d.reminder.kind == FOLLOW_UP else "retire the"
+            await _retire(d.client, d.card, previous, message, what)
+
+    async def _remind_follow_up(
+        self, d: Delivery, remaining: int, total: int, overdue: bool
+    ) -> str:
+        """Post the follow-up reminder (the previous one gives up its button). The lead's
+        DM once overdue is sent once per version, by ``_dm_once``."""
+        superseded = retire_reminder_message("a newer follow-up reminder is below.", "Superseded")
+        await self._retire_previous(d, superseded)
+        posted = await d.client.chat_postMessage(
+            channel=str(d.card.channel_id),
+            text=f"{remaining} customers of {d.card.label} still need a follow-up.",
+            blocks=follow_up_reminder_blocks(d.card, d.owner, remaining, total, overdue),
+            metadata=reminder_metadata(d.reminder),
+        )
+        return str(posted["ts"])
 
     async def _owner(
         self, client: AsyncWebClient, team_id: str, card: IncidentCard
@@ -469,3 +460,19 @@ class ReminderDelivery:
         left = bool(user.get("deleted"))
         self._users.put((team_id, user_id), left)
         return left
+
+
+async def _retire(
+    client: AsyncWebClient,
+    card: IncidentCard,
+    message_at: tuple[str, str],
+    message: dict[str, Any],
+    what: str,
+) -> None:
+    """Replace a reminder message (channel, ts) with what it became; a failure is logged:
+    the delivery that retires it goes on."""
+    channel, ts = message_at
+    try:
+        await client.chat_update(channel=channel, ts=ts, **message)
+    except SlackApiError as exc:
+        log.warning("%s: could not %s reminder: %s", card.label, what, slack_error(exc))

@@ -31,7 +31,7 @@ from messages.updates import (
     composer_modal,
     customer_facing_blocks,
     posted_update_blocks,
-    reminder_handled_blocks,
+    retire_reminder_message,
     update_template,
 )
 from storage.models import Closure, Incident, utcnow
@@ -235,8 +235,7 @@ class UpdateService:
                 incident_id=incident.id,
                 channel=channel,
                 ts=ts,
-                text=outcome,
-                blocks=reminder_handled_blocks(outcome),
+                **retire_reminder_message(outcome),
             )
         except SlackApiError as exc:
             log.warning("could not mark the reminder handled: %s", slack_error(exc))
