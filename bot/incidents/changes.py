@@ -26,7 +26,7 @@ from bot.incidents.policy import (
     check_transition,
 )
 from bot.incidents.updates import UpdateService
-from bot.runtime import logs
+from bot.observability import logs
 from bot.settings import Settings
 from bot.slack.calls import check_person, invite
 from bot.slack.header import incident_card, refresh_header

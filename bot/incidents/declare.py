@@ -25,7 +25,7 @@ from bot.incidents.channel_names import channel_name
 from bot.incidents.errors import UserError
 from bot.incidents.policy import Status
 from bot.incidents.updates import UpdateService
-from bot.runtime import logs
+from bot.observability import logs
 from bot.settings import Settings
 from bot.slack.calls import invite, post_joining, slack_error
 from bot.slack.header import incident_card, refresh_header

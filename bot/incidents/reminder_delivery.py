@@ -29,8 +29,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.incidents import clock
 from bot.incidents.policy import ACTIVE_STATUSES, Status, comms_owner
-from bot.runtime import logs
-from bot.runtime.metrics import Metrics
+from bot.observability import logs
+from bot.observability.metrics import Metrics
 from bot.settings import Settings
 from bot.slack.calls import ClientFor, slack_error
 from bot.slack.header import incident_card

@@ -31,9 +31,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.errors import SlackApiError
 
 from bot.incidents.reminder_delivery import Parked, ReminderDelivery
-from bot.runtime import logs
-from bot.runtime.health import SweepRecord
-from bot.runtime.metrics import Metrics
+from bot.observability import logs
+from bot.observability.health import SweepRecord
+from bot.observability.metrics import Metrics
 from bot.settings import Settings
 from bot.slack.calls import MAX_BACKOFF, ClientFor, slack_error
 from bot.slack.workspaces import workspace_gone

@@ -15,7 +15,7 @@ from bot.incidents.declare import HEADER_POSTED, DeclareFlow
 from bot.incidents.reminder_engine import ReminderEngine
 from bot.incidents.report import ReportService
 from bot.incidents.updates import UpdateService
-from bot.runtime.metrics import Metrics
+from bot.observability.metrics import Metrics
 from bot.settings import Settings
 from bot.slack.calls import ClientFor
 from bot.slack.event_deliveries import EventDeliveries

@@ -17,7 +17,7 @@ from aiohttp.typedefs import Handler, Middleware
 from prometheus_client import Gauge
 
 from bot.incidents.policy import OPEN_STATUSES
-from bot.runtime.metrics import Metrics
+from bot.observability.metrics import Metrics
 from storage.outbox import OutboxStore
 from storage.repository import IncidentStore
 
@@ -45,7 +45,7 @@ class Observability:
     """Health and metrics endpoints for one running bot.
 
     ``reminders`` says whether the reminder sweeps work, and in what words (see
-    ``bot.runtime.health``)."""
+    ``bot.observability.health``)."""
 
     def __init__(
         self,

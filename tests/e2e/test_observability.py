@@ -20,9 +20,9 @@ from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import bot.runtime.process
-from bot.runtime.health import SweepRecord
-from bot.runtime.logs import JsonFormatter, Redactor, TextFormatter, configure
-from bot.runtime.metrics import LATE_SECONDS
+from bot.observability.health import SweepRecord
+from bot.observability.logs import JsonFormatter, Redactor, TextFormatter, configure
+from bot.observability.metrics import LATE_SECONDS
 from bot.runtime.serve import serve
 from bot.sandbox.double.server import SlackDouble
 from bot.settings import Settings

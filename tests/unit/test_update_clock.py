@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.incidents import clock
-from bot.runtime.metrics import Metrics
+from bot.observability.metrics import Metrics
 from bot.runtime.services import Services
 from bot.settings import Settings, load_settings
 from storage.db import migrate
