@@ -46,8 +46,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.observability.metrics import Metrics
-from bot.runtime.periodic import Periodic
 from bot.slack.calls import MAX_BACKOFF, ClientFor, slack_error
+from bot.slack.periodic import Periodic
 from bot.slack.workspaces import NotInstalled, workspace_gone
 from storage.db import database_unavailable
 from storage.models import OutboxCall, utcnow
