@@ -10,3 +10,12 @@ TITLE_MAX: Final = 150
 
 CUSTOMER_NAME_MAX: Final = 200
 """One affected customer's name, as accepted and as the checklist shows it."""
+
+FORM_ERROR_MAX: Final = 150
+"""What a form shows under a field when it refuses a submission (``response_action:
+errors``): longer messages are cut here so the error stays readable under the field."""
+
+
+def form_error(message: str) -> str:
+    """A refusal as a form shows it under the field it is about."""
+    return message[:FORM_ERROR_MAX]
