@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -43,28 +44,17 @@ def today() -> date:
     return utcnow().date()
 
 
+@dataclass(eq=False)
 class CloseService:
-    def __init__(
-        self,
-        store: IncidentStore,
-        closures: ClosureStore,
-        customers: CustomerStore,
-        reminders: ReminderStore,
-        settings: Settings,
-        updates: UpdateService,
-        customer_service: CustomerService,
-        reports: ReportService,
-        waker: Waker,
-    ) -> None:
-        self.store = store
-        self.closures = closures
-        self.customers = customers
-        self.reminders = reminders
-        self.settings = settings
-        self.updates = updates
-        self.customer_service = customer_service
-        self.reports = reports
-        self.waker = waker
+    store: IncidentStore
+    closures: ClosureStore
+    customers: CustomerStore
+    reminders: ReminderStore
+    settings: Settings
+    updates: UpdateService
+    customer_service: CustomerService
+    reports: ReportService
+    waker: Waker
 
     def check_may_close(self, incident: Incident, user: str) -> None:
         roles = incident_card(incident, self.settings.severities).roles

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -56,15 +57,13 @@ def customer_rows(customers: Sequence[AffectedCustomer]) -> tuple[CustomerRow, .
     )
 
 
+@dataclass(eq=False)
 class CustomerService:
     """Adding and removing affected customers, and confirming they were contacted."""
 
-    def __init__(
-        self, customers: CustomerStore, settings: Settings, updates: UpdateService
-    ) -> None:
-        self.customers = customers
-        self.settings = settings
-        self.updates = updates
+    customers: CustomerStore
+    settings: Settings
+    updates: UpdateService
 
     async def check_names(self, incident: Incident, text: str) -> tuple[str, ...]:
         """The names to add, or a UserError saying what is wrong with the list."""

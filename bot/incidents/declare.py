@@ -84,11 +84,11 @@ def check_severity(severity: str, settings: Settings) -> str:
     return name
 
 
+@dataclass(eq=False)
 class DeclareFlow:
-    def __init__(self, store: IncidentStore, settings: Settings, updates: UpdateService) -> None:
-        self.store = store
-        self.settings = settings
-        self.updates = updates
+    store: IncidentStore
+    settings: Settings
+    updates: UpdateService
 
     async def declare(self, client: AsyncWebClient, request: DeclareRequest) -> Declared:
         title = check_title(request.title)

@@ -20,7 +20,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
@@ -151,34 +151,27 @@ def reminder_metadata(reminder: Reminder) -> dict[str, object]:
     }
 
 
+@dataclass(eq=False)
 class ReminderDelivery:
     """Delivers one claimed reminder; ``wake`` asks the engine to wake by a time."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        incidents: IncidentStore,
-        reminders: ReminderStore,
-        client_for: ClientFor,
-        customers: CustomerStore,
-        metrics: Metrics,
-        wake: Callable[[datetime], None],
-        parked: Parked | None = None,
-    ) -> None:
-        self.settings = settings
-        self.incidents = incidents
-        self.reminders = reminders
-        self.client_for = client_for
-        self.customers = customers
-        self.metrics = metrics
-        self.wake = wake
-        self.parked = parked
-        self.lateness: list[float] = []
+    settings: Settings
+    incidents: IncidentStore
+    reminders: ReminderStore
+    client_for: ClientFor
+    customers: CustomerStore
+    metrics: Metrics
+    wake: Callable[[datetime], None]
+    parked: Parked | None = None
+    lateness: list[float] = field(default_factory=list)
+    """Seconds late, per customer-update reminder delivered."""
+
+    def __post_init__(self) -> None:
         self._users = Lookups()
-        self._completions = Batched(reminders.complete_many)
+        self._completions = Batched(self.reminders.complete_many)
         """Completions and their timeline entries, a transaction per batch (each row still
         fenced by its own claim token, see ``ReminderStore.complete_many``)."""
-        self._holds = Batched(reminders.holds_many)
+        self._holds = Batched(self.reminders.holds_many)
         """The check before posting, one query per batch (see ``_post_once``)."""
 
     async def deliver(self, reminder: Reminder, loaded: tuple[Incident, int] | None = None) -> None:

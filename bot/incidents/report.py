@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from slack_sdk.errors import SlackApiError
@@ -33,20 +34,13 @@ from storage.repository import IncidentStore
 log = logging.getLogger(__name__)
 
 
+@dataclass(eq=False)
 class ReportService:
-    def __init__(
-        self,
-        store: IncidentStore,
-        customers: CustomerStore,
-        closures: ClosureStore,
-        settings: Settings,
-        outbox: Outbox,
-    ) -> None:
-        self.outbox = outbox
-        self.store = store
-        self.customers = customers
-        self.closures = closures
-        self.settings = settings
+    store: IncidentStore
+    customers: CustomerStore
+    closures: ClosureStore
+    settings: Settings
+    outbox: Outbox
 
     async def figures(self, incident: Incident) -> RecoveryFigures:
         updates = await self.store.updates(incident.id)

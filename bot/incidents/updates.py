@@ -62,20 +62,13 @@ def check_update_text(text: str) -> str:
     return text
 
 
+@dataclass(eq=False)
 class UpdateService:
-    def __init__(
-        self,
-        store: IncidentStore,
-        reminders: ReminderStore,
-        settings: Settings,
-        waker: Waker,
-        outbox: Outbox,
-    ) -> None:
-        self.outbox = outbox
-        self.store = store
-        self.reminders = reminders
-        self.settings = settings
-        self.waker = waker
+    store: IncidentStore
+    reminders: ReminderStore
+    settings: Settings
+    waker: Waker
+    outbox: Outbox
 
     # -- the clock -------------------------------------------------------------------------
 
