@@ -213,17 +213,23 @@ class CloseService:
             await self.updates.say(client, incident, warning, what="the note about the report")
         await self._archive(client, incident)
 
+    async def _on_channel(
+        self, client: AsyncWebClient, incident: Incident, method: str, doing: str
+    ) -> None:
+        """``method`` on the incident channel itself, in the incident's lane of the outbox."""
+        await self.updates.outbox.call(
+            client,
+            incident.team_id,
+            method,
+            what=f"{doing} the incident channel",
+            incident_id=incident.id,
+            channel=str(incident.channel_id),
+        )
+
     async def _archive(self, client: AsyncWebClient, incident: Incident) -> None:
         """Archiving is tidying up: if Slack refuses, the incident is still closed."""
         try:
-            await self.updates.outbox.call(
-                client,
-                incident.team_id,
-                "conversations.archive",
-                what="archiving the incident channel",
-                incident_id=incident.id,
-                channel=str(incident.channel_id),
-            )
+            await self._on_channel(client, incident, "conversations.archive", "archiving")
         except SlackApiError as exc:
             if slack_error(exc) != "already_archived":
                 log.warning("INC-%s: could not archive: %s", incident.number, slack_error(exc))
@@ -258,14 +264,7 @@ class CloseService:
     async def _unarchive(self, client: AsyncWebClient, incident: Incident) -> None:
         """First in the incident's lane: the note and header edits after it wait for it."""
         try:
-            await self.updates.outbox.call(
-                client,
-                incident.team_id,
-                "conversations.unarchive",
-                what="unarchiving the incident channel",
-                incident_id=incident.id,
-                channel=str(incident.channel_id),
-            )
+            await self._on_channel(client, incident, "conversations.unarchive", "unarchiving")
         except SlackApiError as exc:
             if slack_error(exc) != "not_archived":
                 raise UserError(
