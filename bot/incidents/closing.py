@@ -7,7 +7,6 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -114,7 +113,7 @@ class CloseService:
     ) -> None:
         assert incident.closure is not None
         card = incident_card(incident, self.settings.severities)
-        await self._post(
+        await self.updates.post_in_channel(
             client,
             incident,
             "the resolve announcement",
@@ -126,7 +125,7 @@ class CloseService:
         if page.total == 0:
             await self.finish(client, incident, actor)
             return
-        await self._post(
+        await self.updates.post_in_channel(
             client,
             incident,
             "the follow-up checklist",
@@ -140,20 +139,6 @@ class CloseService:
             self.settings.severities,
             topic=True,
             in_order=True,
-        )
-
-    async def _post(
-        self, client: AsyncWebClient, incident: Incident, what: str, **message: Any
-    ) -> None:
-        """A message in the incident channel, in the incident's order (parked if needed)."""
-        await self.updates.outbox.call(
-            client,
-            incident.team_id,
-            "chat.postMessage",
-            what=what,
-            incident_id=incident.id,
-            channel=str(incident.channel_id),
-            **message,
         )
 
     async def record_follow_up(

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -304,6 +305,12 @@ class UpdateService:
     async def say(self, client: AsyncWebClient, incident: Incident, text: str, what: str) -> None:
         """A plain line in the incident channel, parked if Slack is away (``what`` names it
         for the person who acted)."""
+        await self.post_in_channel(client, incident, what, text=text)
+
+    async def post_in_channel(
+        self, client: AsyncWebClient, incident: Incident, what: str, **message: Any
+    ) -> None:
+        """A message in the incident channel, in the incident's order (parked if needed)."""
         await self.outbox.call(
             client,
             incident.team_id,
@@ -311,7 +318,7 @@ class UpdateService:
             what=what,
             incident_id=incident.id,
             channel=str(incident.channel_id),
-            text=text,
+            **message,
         )
 
     def _check_final(self, incident: Incident, kind: str) -> None:
