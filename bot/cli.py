@@ -13,7 +13,7 @@ import urllib.request
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-from bot.runtime import logs
+from bot.observability import logs
 from bot.runtime.web import HEALTH_PATH
 from bot.settings import DEFAULT_CADENCE, ConfigError, Settings, load_settings, parse_cadence
 

@@ -240,11 +240,6 @@ class Settings(BaseSettings):
     def cadence(self, severity: str) -> timedelta:
         return self.customer_update_cadence[severity]
 
-    def grace(self, severity: str, cadence: timedelta | None = None) -> timedelta:
-        """How long past due before a reminder escalates: REMINDER_GRACE, else half the
-        cadence (``cadence`` when the incident has its own, else the severity's)."""
-        return self.reminder_grace or (cadence or self.cadence(severity)) / 2
-
     @property
     def socket_mode(self) -> bool:
         return self.slack_app_token is not None

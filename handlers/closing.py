@@ -13,6 +13,7 @@ from bot.runtime.services import Services
 from handlers.controls import Click, Submission, on_form, on_incident
 from messages import ids, refusals
 from messages.ids import CloseFields
+from messages.limits import form_error
 from storage.closures import NewClosure
 
 
@@ -42,7 +43,7 @@ async def close_submitted(form: Submission) -> None:
         await closing.check_form(form.client, closure)
         resolved = await closing.resolve(incident, closure, actor)
     except UserError as exc:
-        await form.ack(response_action="errors", errors={field_of(exc): exc.message[:150]})
+        await form.ack(response_action="errors", errors={field_of(exc): form_error(exc.message)})
         return
     await form.ack(response_action="update", view=form.services.updates.final_composer(resolved))
     await closing.announce_resolved(form.client, resolved, actor)

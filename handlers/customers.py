@@ -13,6 +13,7 @@ from handlers.parsing import number_part, value_parts
 from messages import ids, refusals
 from messages.checklists import KINDS, ChecklistPage, checklist_blocks, checklist_text
 from messages.ids import CustomersFields
+from messages.limits import form_error
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -91,7 +92,7 @@ async def customers_added(form: Submission) -> None:
     try:
         checked = await customers.check_names(incident, names)
     except UserError as exc:
-        await form.ack(response_action="errors", errors={f.NAMES_BLOCK: exc.message[:150]})
+        await form.ack(response_action="errors", errors={f.NAMES_BLOCK: form_error(exc.message)})
         return
     await form.ack()
     note = await customers.add(form.client, incident, checked, form.actor)

@@ -19,7 +19,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.incidents.errors import UserError
-from bot.runtime import logs
+from bot.observability import logs
 from bot.slack import outbox
 from handlers.replies import team_of, tell
 from messages import refusals

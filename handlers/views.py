@@ -17,6 +17,7 @@ from handlers.playbooks import chosen_playbook
 from handlers.replies import team_of, tell, view_metadata
 from messages import ids
 from messages.ids import DeclareFields, UpdateFields
+from messages.limits import form_error
 from messages.text import declared_reply_text
 
 
@@ -48,7 +49,7 @@ async def update_submitted(form: Submission) -> None:
     try:
         text = check_update_text(raw)
     except UserError as exc:
-        await form.ack(response_action="errors", errors={f.TEXT_BLOCK: exc.message[:150]})
+        await form.ack(response_action="errors", errors={f.TEXT_BLOCK: form_error(exc.message)})
         return
     anyway = values.get(f.ANYWAY_BLOCK, {}).get(f.ANYWAY_ACTION) or {}
     post_anyway = any(
@@ -78,7 +79,7 @@ def read_declare_form(
         try:
             return check(raw)
         except UserError as exc:
-            errors[block_id] = exc.message[:150]
+            errors[block_id] = form_error(exc.message)
             return None
 
     title = checked(f.TITLE_BLOCK, check_title, text_value(values, f.TITLE_BLOCK, f.TITLE_ACTION))

@@ -193,3 +193,11 @@ def closed_text(card: IncidentCard, archived: bool) -> str:
         f"🎉 Every affected customer of {card.label} has been followed up: the incident is "
         f"closed. `/incident report` writes the remediation report.{tail}"
     )
+
+
+def overdue_dm_text(card: IncidentCard, remaining: int, total: int) -> str:
+    """The DM to the lead once the customer follow-up is past its due date."""
+    return (
+        f"The customer follow-up for {card.label} is overdue: "
+        f"{remaining} of {total} customers are still waiting."
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.incidents.policy import ROLES, Status
 from messages.blocks import (
     SECTION_MAX,
     Block,
@@ -30,7 +31,7 @@ from messages.ids import (
     role_select,
 )
 from messages.limits import CUSTOMERS_SHOWN, TITLE_MAX
-from messages.model import DRILL_MARK, ROLE_LABELS, ROLE_ORDER, IncidentCard
+from messages.model import DRILL_MARK, ROLE_LABELS, IncidentCard
 
 CUSTOMER_NAME_SHOWN = 80
 TOPIC_MAX = 250
@@ -87,7 +88,7 @@ def _titled(title: str, user_text: str) -> str:
 
 def _fields(card: IncidentCard) -> list[str]:
     fields = [f"*Severity*\n{card.severity}", f"*Status*\n{_status(card.status)}"]
-    for role in ROLE_ORDER:
+    for role in ROLES:
         holder = card.roles.get(role)
         shown = COMMS_FALLBACK if role == "comms" and not holder else mention(holder)
         fields.append(f"*{ROLE_LABELS[role]}*\n{shown}")
@@ -114,8 +115,8 @@ def _customers(card: IncidentCard) -> str:
 
 
 def _next_update(card: IncidentCard) -> str:
-    if card.follow_up_owner and card.status in ("resolved", "closed"):
-        state = "done" if card.status == "closed" else "under way"
+    if card.follow_up_owner and card.status in (Status.RESOLVED, Status.CLOSED):
+        state = "done" if card.status == Status.CLOSED else "under way"
         due = f"{card.follow_up_due:%a %d %b %Y}" if card.follow_up_due else "—"
         return f"*Customer follow-up {state}:* {mention(card.follow_up_owner)}, due {due}"
     due = slack_date(card.next_update_due) if card.next_update_due else "—"
@@ -128,19 +129,19 @@ def _role_pickers(card: IncidentCard) -> Block:
         incident_block(card.number, "roles"),
         *(
             users_select(role_select(role), ROLE_LABELS[role], card.roles.get(role))
-            for role in ROLE_ORDER
+            for role in ROLES
         ),
     )
 
 
 def _state_controls(card: IncidentCard) -> list[Block]:
     """While active: update, contacts, close, severity and status; resolved: the follow-up."""
-    if card.status == "resolved":
+    if card.status == Status.RESOLVED:
         return [
             button("Follow-up checklist", SHOW_CHECKLIST, "follow_up", style="primary"),
             button("Post final customer update", POST_FINAL_UPDATE, str(card.number)),
         ]
-    if card.status == "closed":
+    if card.status == Status.CLOSED:
         return []
     severities = card.severities
     if card.severity not in severities:

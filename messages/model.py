@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-ROLE_ORDER: tuple[str, ...] = ("lead", "comms", "tech", "scribe")
 ROLE_LABELS: dict[str, str] = {
+    # one label per role in ``ROLES`` (bot/incidents/policy.py)
     "lead": "Incident lead",
     "comms": "Customer comms",
     "tech": "Tech lead",

@@ -198,6 +198,10 @@ def _reminder_actions(number: int, token: str) -> Block:
     )
 
 
-def reminder_handled_blocks(outcome: str) -> list[Block]:
-    """A reminder once acted on: its buttons give way to what happened."""
-    return [section(f"⏰ Customer update reminder — ✓ {outcome}")]
+def retire_reminder_message(outcome: str, text: str | None = None) -> dict[str, Any]:
+    """What a reminder message becomes once handled (``chat.update`` arguments): its
+    buttons give way to what happened; ``text`` is the notification text, else the outcome."""
+    return {
+        "text": text or outcome,
+        "blocks": [section(f"⏰ Customer update reminder — ✓ {outcome}")],
+    }

@@ -18,6 +18,7 @@ from storage.models import (
     Closure,
     CustomerUpdate,
     Incident,
+    Status,
     TimelineEvent,
     utcnow,
 )
@@ -77,7 +78,9 @@ class ClosureStore:
         happens to the Slack calls that come after it.
         """
         async with self._sessions.begin() as session:
-            if not await _move(session, incident_id, expected, "resolved", next_update_due=None):
+            if not await _move(
+                session, incident_id, expected, Status.RESOLVED, next_update_due=None
+            ):
                 return False
             team_id = await session.scalar(
                 select(Incident.team_id).where(Incident.id == incident_id)
@@ -97,7 +100,7 @@ class ClosureStore:
     async def finish(self, incident_id: int, actor_id: str) -> bool:
         """resolved → closed once every customer is followed up; False if not resolved."""
         async with self._sessions.begin() as session:
-            if not await _move(session, incident_id, "resolved", "closed"):
+            if not await _move(session, incident_id, Status.RESOLVED, Status.CLOSED):
                 return False
             await session.execute(
                 update(Closure).where(Closure.incident_id == incident_id).values(closed_at=utcnow())
@@ -107,7 +110,7 @@ class ClosureStore:
 
     async def reopen(self, incident_id: int, expected: str, reason: str, actor_id: str) -> bool:
         async with self._sessions.begin() as session:
-            if not await _move(session, incident_id, expected, "investigating"):
+            if not await _move(session, incident_id, expected, Status.INVESTIGATING):
                 return False
             session.add(_event(incident_id, actor_id, "reopened", reason))
         return True

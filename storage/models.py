@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from enum import StrEnum
 
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
@@ -41,6 +42,30 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+class Status(StrEnum):
+    """Where an incident stands. The lifecycle rules (transitions, which statuses are
+    active) are in ``bot/incidents/policy.py``."""
+
+    INVESTIGATING = "investigating"
+    IDENTIFIED = "identified"
+    MONITORING = "monitoring"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+class StatusColumn(TypeDecorator[Status]):
+    """A ``Status`` stored as its plain string (the column stays ``VARCHAR(20)``)."""
+
+    impl = String(20)
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: object) -> str | None:
+        return None if value is None else Status(value).value
+
+    def process_result_value(self, value: str | None, dialect: object) -> Status | None:
+        return None if value is None else Status(value)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -64,7 +89,7 @@ class Incident(Base):
     number: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(200))
     severity: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[Status] = mapped_column(StatusColumn())
     description: Mapped[str] = mapped_column(Text, default="")
     customer_impact: Mapped[bool] = mapped_column(Boolean, default=False)
     impact_text: Mapped[str] = mapped_column(Text, default="")

@@ -21,6 +21,7 @@ from storage.models import (
     CustomerUpdate,
     Incident,
     RoleAssignment,
+    Status,
     TimelineEvent,
     utcnow,
 )
@@ -113,7 +114,7 @@ class IncidentStore:
                 number=number,
                 title=new.title,
                 severity=new.severity,
-                status=new.status,
+                status=Status(new.status),
                 description=new.description,
                 customer_impact=new.customer_impact,
                 impact_text=new.impact_text,

@@ -21,7 +21,7 @@ from email.utils import make_msgid
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from bot.runtime.metrics import Metrics
+from bot.observability.metrics import Metrics
 from bot.slack.outbox import ServiceUnavailable
 
 EMAIL_SEND = "email.send"

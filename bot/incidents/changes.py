@@ -11,6 +11,7 @@ import logging
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.incidents import clock
 from bot.incidents.declare import check_severity
 from bot.incidents.errors import UserError
 from bot.incidents.participants import Participants
@@ -25,7 +26,7 @@ from bot.incidents.policy import (
     check_transition,
 )
 from bot.incidents.updates import UpdateService
-from bot.runtime import logs
+from bot.observability import logs
 from bot.settings import Settings
 from bot.slack.calls import check_person, invite
 from bot.slack.header import incident_card, refresh_header, role_holders
@@ -103,7 +104,7 @@ class IncidentService:
     ) -> str | None:
         new = parse_status(target)
         try:
-            check_transition(Status(incident.status), new)
+            check_transition(incident.status, new)
         except TransitionError as exc:
             raise UserError(str(exc)) from None
         if not await self.store.change_field(
@@ -120,13 +121,14 @@ class IncidentService:
         new = check_severity(target, self.settings)
         if new == incident.severity:
             raise UserError(refusals.already_severity(incident.number, new))
-        if Status(incident.status) not in ACTIVE_STATUSES:
+        if incident.status not in ACTIVE_STATUSES:
             raise UserError(refusals.severity_settled(incident.number, incident.status))
         if not await self.store.change_field(
             incident.id, "severity", incident.severity, new, actor_id
         ):
             raise UserError(refusals.changed_meanwhile("severity"))
-        await self.updates.replan(await self.store.reload(incident.id))
+        raised = await self.store.reload(incident.id)
+        await self.updates.replan(raised, clock.after_severity_change(self.settings, raised))
         text = severity_changed_text(incident.severity, new, actor_id)
         await self._announce_and_refresh(client, incident, text, topic=True)
         return None

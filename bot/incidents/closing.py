@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.incidents import clock
 from bot.incidents.customers import CustomerService
 from bot.incidents.errors import UserError
 from bot.incidents.policy import REOPENABLE, CloseRefused, Status, check_may_close, comms_owner
@@ -42,34 +43,23 @@ def today() -> date:
     return utcnow().date()
 
 
+@dataclass(eq=False)
 class CloseService:
-    def __init__(
-        self,
-        store: IncidentStore,
-        closures: ClosureStore,
-        customers: CustomerStore,
-        reminders: ReminderStore,
-        settings: Settings,
-        updates: UpdateService,
-        customer_service: CustomerService,
-        reports: ReportService,
-        waker: Waker,
-    ) -> None:
-        self.store = store
-        self.closures = closures
-        self.customers = customers
-        self.reminders = reminders
-        self.settings = settings
-        self.updates = updates
-        self.customer_service = customer_service
-        self.reports = reports
-        self.waker = waker
+    store: IncidentStore
+    closures: ClosureStore
+    customers: CustomerStore
+    reminders: ReminderStore
+    settings: Settings
+    updates: UpdateService
+    customer_service: CustomerService
+    reports: ReportService
+    waker: Waker
 
     def check_may_close(self, incident: Incident, user: str) -> None:
         roles = role_holders(incident)
         try:
             check_may_close(
-                incident.number, Status(incident.status), roles, self.settings.admin_users, user
+                incident.number, incident.status, roles, self.settings.admin_users, user
             )
         except CloseRefused as exc:
             raise UserError(str(exc)) from None
@@ -102,7 +92,7 @@ class CloseService:
         """Record the close, stop customer-update reminders and schedule the follow-up
         reminder, all in one transaction (database only: fast)."""
         self.check_may_close(incident, actor)
-        follow_up_at = utcnow() + self.settings.follow_up_reminder
+        follow_up_at = clock.next_follow_up_reminder(self.settings, utcnow())
         if not await self.closures.resolve(
             incident.id, incident.status, closure, actor, follow_up_at
         ):
@@ -126,7 +116,7 @@ class CloseService:
     ) -> None:
         assert incident.closure is not None
         card = incident_card(incident, self.settings.severities)
-        await self._post(
+        await self.updates.post_in_channel(
             client,
             incident,
             "the resolve announcement",
@@ -138,7 +128,7 @@ class CloseService:
         if page.total == 0:
             await self.finish(client, incident, actor)
             return
-        await self._post(
+        await self.updates.post_in_channel(
             client,
             incident,
             "the follow-up checklist",
@@ -154,20 +144,6 @@ class CloseService:
             in_order=True,
         )
 
-    async def _post(
-        self, client: AsyncWebClient, incident: Incident, what: str, **message: Any
-    ) -> None:
-        """A message in the incident channel, in the incident's order (parked if needed)."""
-        await self.updates.outbox.call(
-            client,
-            incident.team_id,
-            "chat.postMessage",
-            what=what,
-            incident_id=incident.id,
-            channel=str(incident.channel_id),
-            **message,
-        )
-
     async def record_follow_up(
         self,
         client: AsyncWebClient,
@@ -177,7 +153,7 @@ class CloseService:
         page: int,
         actor: str,
     ) -> ChecklistPage:
-        if Status(incident.status) != Status.RESOLVED:
+        if incident.status != Status.RESOLVED:
             raise UserError(
                 refusals.follow_ups_between_resolve_and_close(incident.number, incident.status)
             )
@@ -225,17 +201,23 @@ class CloseService:
             await self.updates.say(client, incident, warning, what="the note about the report")
         await self._archive(client, incident)
 
+    async def _on_channel(
+        self, client: AsyncWebClient, incident: Incident, method: str, doing: str
+    ) -> None:
+        """``method`` on the incident channel itself, in the incident's lane of the outbox."""
+        await self.updates.outbox.call(
+            client,
+            incident.team_id,
+            method,
+            what=f"{doing} the incident channel",
+            incident_id=incident.id,
+            channel=str(incident.channel_id),
+        )
+
     async def _archive(self, client: AsyncWebClient, incident: Incident) -> None:
         """Archiving is tidying up: if Slack refuses, the incident is still closed."""
         try:
-            await self.updates.outbox.call(
-                client,
-                incident.team_id,
-                "conversations.archive",
-                what="archiving the incident channel",
-                incident_id=incident.id,
-                channel=str(incident.channel_id),
-            )
+            await self._on_channel(client, incident, "conversations.archive", "archiving")
         except SlackApiError as exc:
             if slack_error(exc) != "already_archived":
                 log.warning("INC-%s: could not archive: %s", incident.number, slack_error(exc))
@@ -243,16 +225,16 @@ class CloseService:
     async def reopen(
         self, client: AsyncWebClient, incident: Incident, reason: str, actor: str
     ) -> None:
-        status = Status(incident.status)
+        status = incident.status
         if status not in REOPENABLE:
             raise UserError(refusals.nothing_to_reopen(incident.number, status))
-        if not await self.closures.reopen(incident.id, status.value, reason, actor):
+        if not await self.closures.reopen(incident.id, status, reason, actor):
             raise UserError(refusals.changed_meanwhile("status"))
         await self.reminders.set_state(incident.id, CANCELLED, kind=FOLLOW_UP_REMINDER)
         if status == Status.CLOSED and self.settings.archive_on_close:
             await self._unarchive(client, incident)
         fresh = await self.store.reload(incident.id)
-        await self.updates.replan(fresh, utcnow())
+        await self.updates.replan(fresh, clock.after_reopen(self.settings, fresh, utcnow()))
         text = (
             f"{mention(actor)} reopened INC-{fresh.number}: {reason}\n"
             "Customer-update reminders run again."
@@ -270,14 +252,7 @@ class CloseService:
     async def _unarchive(self, client: AsyncWebClient, incident: Incident) -> None:
         """First in the incident's lane: the note and header edits after it wait for it."""
         try:
-            await self.updates.outbox.call(
-                client,
-                incident.team_id,
-                "conversations.unarchive",
-                what="unarchiving the incident channel",
-                incident_id=incident.id,
-                channel=str(incident.channel_id),
-            )
+            await self._on_channel(client, incident, "conversations.unarchive", "unarchiving")
         except SlackApiError as exc:
             if slack_error(exc) != "not_archived":
                 raise UserError(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -65,20 +65,14 @@ def customer_rows(customers: Sequence[AffectedCustomer]) -> tuple[CustomerRow, .
     )
 
 
+@dataclass(eq=False)
 class CustomerService:
     """Adding and removing affected customers, and confirming they were contacted."""
 
-    def __init__(
-        self,
-        customers: CustomerStore,
-        settings: Settings,
-        updates: UpdateService,
-        clock: ContactClock | None = None,
-    ) -> None:
-        self.customers = customers
-        self.settings = settings
-        self.updates = updates
-        self.clock = clock
+    customers: CustomerStore
+    settings: Settings
+    updates: UpdateService
+    contact_clock: ContactClock | None = None
 
     async def check_names(self, incident: Incident, text: str) -> tuple[str, ...]:
         """The names to add, or a UserError saying what is wrong with the list."""
@@ -97,8 +91,8 @@ class CustomerService:
         languages = {name: language for name, language in entries if language}
         added = await self.customers.add(incident.id, [n for n, _ in entries], actor, languages)
         if added.added:
-            if self.clock is not None:
-                await self.clock.plan(incident.id, incident.team_id)
+            if self.contact_clock is not None:
+                await self.contact_clock.plan(incident.id, incident.team_id)
             await self._refresh(client, incident)
         return added_text(added.added, added.already_listed)
 
@@ -131,7 +125,7 @@ class CustomerService:
                 replace(row, message=self._follow_up_message(incident, customer) or "")
                 for row, customer in zip(rows, customers, strict=True)
             )
-        status = Status(incident.status)
+        status = incident.status
         editable = status in ACTIVE_STATUSES if kind == CONTACT else status == Status.RESOLVED
         done = counts.contacted + counts.followed_up if kind == CONTACT else counts.followed_up
         return ChecklistPage(
@@ -157,7 +151,7 @@ class CustomerService:
 
     def default_kind(self, incident: Incident) -> str:
         """While the incident is active people confirm contacts; after it, follow-ups."""
-        return CONTACT if Status(incident.status) in ACTIVE_STATUSES else FOLLOW_UP
+        return CONTACT if incident.status in ACTIVE_STATUSES else FOLLOW_UP
 
     async def confirm(
         self, client: AsyncWebClient, incident: Incident, customer_id: int, page: int, actor: str
@@ -194,7 +188,7 @@ class CustomerService:
         return " Every customer has now been contacted; the update clock starts again."
 
     def _check_active(self, incident: Incident) -> None:
-        if Status(incident.status) not in ACTIVE_STATUSES:
+        if incident.status not in ACTIVE_STATUSES:
             raise UserError(refusals.contacts_are_over(incident.number, incident.status))
 
     async def _refresh(self, client: AsyncWebClient, incident: Incident) -> None:

@@ -21,11 +21,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.customers.clock import ContactClock
+from bot.incidents import clock
 from bot.incidents.channel_names import channel_name
 from bot.incidents.errors import UserError
 from bot.incidents.policy import Status
 from bot.incidents.updates import UpdateService
-from bot.runtime import logs
+from bot.observability import logs
 from bot.settings import Settings
 from bot.slack.calls import invite, post_joining, slack_error
 from bot.slack.header import incident_card, refresh_header
@@ -87,18 +88,12 @@ def check_severity(severity: str, settings: Settings) -> str:
     return name
 
 
+@dataclass(eq=False)
 class DeclareFlow:
-    def __init__(
-        self,
-        store: IncidentStore,
-        settings: Settings,
-        updates: UpdateService,
-        clock: ContactClock | None = None,
-    ) -> None:
-        self.store = store
-        self.settings = settings
-        self.updates = updates
-        self.clock = clock
+    store: IncidentStore
+    settings: Settings
+    updates: UpdateService
+    contact_clock: ContactClock | None = None
 
     async def declare(self, client: AsyncWebClient, request: DeclareRequest) -> Declared:
         title = check_title(request.title)
@@ -119,10 +114,12 @@ class DeclareFlow:
             )
         )
         logs.note(incident=incident.number)
-        if self.clock is not None and request.customers:
-            await self.clock.customers_added(incident)
+        if self.contact_clock is not None and request.customers:
+            await self.contact_clock.customers_added(incident)
         await self._open_channel(client, incident)
-        incident.next_update_due = await self.updates.replan(incident)
+        incident.next_update_due = await self.updates.replan(
+            incident, clock.first_update_due(self.settings, incident)
+        )
         warnings = await self._set_up_channel(client, incident, request.customers)
         fresh = await self.store.reload(incident.id)
         card = incident_card(fresh, self.settings.severities)

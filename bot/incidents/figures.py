@@ -9,6 +9,7 @@ from array import array
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
+from bot.incidents.policy import Status
 from messages.report import RecoveryFigures, WindowFigures
 from storage.closures import CustomerTally
 from storage.models import FOLLOWED_UP, NOT_CONTACTED, AffectedCustomer, CustomerUpdate, Incident
@@ -33,7 +34,7 @@ def incident_figures(
     now: datetime,
 ) -> RecoveryFigures:
     closure = incident.closure
-    over = closure is not None and incident.status in ("resolved", "closed")
+    over = closure is not None and incident.status in (Status.RESOLVED, Status.CLOSED)
     resolved_at = closure.resolved_at if closure is not None and over else None
     end = resolved_at or now
     touchpoints = sorted(u.posted_at for u in updates if u.posted_at <= end)

@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from messages import refusals
-from messages.model import ROLE_ORDER
+from storage.models import Status
 
-"""A title must fit Slack's header block (150 characters)."""
-
-
-class Status(StrEnum):
-    INVESTIGATING = "investigating"
-    IDENTIFIED = "identified"
-    MONITORING = "monitoring"
-    RESOLVED = "resolved"
-    CLOSED = "closed"
+__all__ = ["Status"]  # the status vocabulary is stored with the incident; its rules are here
 
 
 ACTIVE_STATUSES: tuple[Status, ...] = (Status.INVESTIGATING, Status.IDENTIFIED, Status.MONITORING)
@@ -29,7 +19,8 @@ _TRANSITIONS: dict[Status, tuple[Status, ...]] = {
     Status.CLOSED: (),
 }
 
-ROLES: tuple[str, ...] = ROLE_ORDER
+ROLES: tuple[str, ...] = ("lead", "comms", "tech", "scribe")
+"""The incident roles, in the order the header shows them."""
 
 
 class TransitionError(ValueError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from slack_sdk.errors import SlackApiError
@@ -10,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.incidents.errors import UserError
 from bot.incidents.figures import WindowTally, incident_figures
+from bot.incidents.policy import Status
 from bot.settings import Settings
 from bot.slack.calls import slack_error
 from bot.slack.header import closure_view, incident_card
@@ -32,20 +34,13 @@ from storage.repository import IncidentStore
 log = logging.getLogger(__name__)
 
 
+@dataclass(eq=False)
 class ReportService:
-    def __init__(
-        self,
-        store: IncidentStore,
-        customers: CustomerStore,
-        closures: ClosureStore,
-        settings: Settings,
-        outbox: Outbox,
-    ) -> None:
-        self.outbox = outbox
-        self.store = store
-        self.customers = customers
-        self.closures = closures
-        self.settings = settings
+    store: IncidentStore
+    customers: CustomerStore
+    closures: ClosureStore
+    settings: Settings
+    outbox: Outbox
 
     async def figures(self, incident: Incident) -> RecoveryFigures:
         updates = await self.store.updates(incident.id)
@@ -63,7 +58,7 @@ class ReportService:
         return window.figures(days)
 
     async def data(self, incident: Incident) -> ReportData:
-        if incident.closure is None or incident.status not in ("resolved", "closed"):
+        if incident.closure is None or incident.status not in (Status.RESOLVED, Status.CLOSED):
             raise UserError(refusals.report_needs_resolve(incident.number))
         updates = await self.store.updates(incident.id)
         timeline = await self.store.timeline(incident.id)

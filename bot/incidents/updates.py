@@ -1,7 +1,7 @@
-"""Customer updates: the composer, the tone check gate, posting, and the reminder clock.
+"""Customer updates: the composer, the tone check gate, posting, and the reminder buttons.
 
-The clock rule lives here: the next update is due one cadence (by severity) after the last
-update, or after the declare when there has been none.
+When the next update is due is the update clock's rule (``bot/incidents/clock.py``); this
+service stores and schedules what the clock answers.
 """
 
 from __future__ import annotations
@@ -10,14 +10,15 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.incidents import clock
 from bot.incidents.errors import UserError
-from bot.incidents.policy import ACTIVE_STATUSES, Status
+from bot.incidents.policy import ACTIVE_STATUSES
 from bot.playbooks.catalogue import Catalogue
 from bot.playbooks.drafts import incident_draft, phase_of
 from bot.settings import Settings
@@ -33,7 +34,7 @@ from messages.updates import (
     composer_modal,
     customer_facing_blocks,
     posted_update_blocks,
-    reminder_handled_blocks,
+    retire_reminder_message,
     update_template,
 )
 from storage.models import Closure, Incident, utcnow
@@ -66,14 +67,6 @@ def _metadata_text(metadata: str, key: str) -> str:
     return str(data.get(key) or "") if isinstance(data, dict) else ""
 
 
-def incident_cadence(settings: Settings, incident: Incident) -> timedelta:
-    """How often this incident's customers hear from us: the cadence of the playbook applied
-    to it, else its severity's (CUSTOMER_UPDATE_CADENCE)."""
-    if incident.cadence_seconds:
-        return timedelta(seconds=incident.cadence_seconds)
-    return settings.cadence(incident.severity)
-
-
 def check_update_text(text: str) -> str:
     text = text.strip()
     if not text:
@@ -83,37 +76,25 @@ def check_update_text(text: str) -> str:
     return text
 
 
+@dataclass(eq=False)
 class UpdateService:
-    def __init__(
-        self,
-        store: IncidentStore,
-        reminders: ReminderStore,
-        settings: Settings,
-        waker: Waker,
-        outbox: Outbox,
-        catalogue: Catalogue | None = None,
-    ) -> None:
-        self.catalogue = catalogue or Catalogue()
-        """The playbooks: an incident's own drafts its customer messages."""
-        self.outbox = outbox
-        self.store = store
-        self.reminders = reminders
-        self.settings = settings
-        self.waker = waker
-        self.reach: Reach | None = None
-        """Delivers posted updates to each affected customer directly (set when wired)."""
+    store: IncidentStore
+    reminders: ReminderStore
+    settings: Settings
+    waker: Waker
+    outbox: Outbox
+    catalogue: Catalogue = field(default_factory=Catalogue)
+    """The playbooks: an incident's own drafts its customer messages."""
+    reach: Reach | None = None
+    """Delivers posted updates to each affected customer directly (set when wired)."""
 
     # -- the clock -------------------------------------------------------------------------
 
-    def due_after(self, incident: Incident, base: datetime | None = None) -> datetime:
-        start = base or incident.last_update_at or incident.created_at
-        return start + incident_cadence(self.settings, incident)
-
-    async def replan(self, incident: Incident, base: datetime | None = None) -> datetime:
-        """Move the next-update time (and its reminder) after a declare, update or severity."""
-        due = self.due_after(incident, base)
+    async def replan(self, incident: Incident, due: datetime) -> datetime:
+        """Move the next-update time (and its reminder) to ``due``, as the clock answered
+        after a declare, an update, a severity change or a reopen."""
         await self.store.set_next_update_due(incident.id, due)
-        if Status(incident.status) in ACTIVE_STATUSES:
+        if incident.status in ACTIVE_STATUSES:
             await self.reminders.schedule(incident.id, incident.team_id, due)
             self.waker(due)
         return due
@@ -146,7 +127,7 @@ class UpdateService:
     ) -> dict[str, object]:
         self._check_open(incident)
         card = incident_card(incident, self.settings.severities)
-        due = self.due_after(incident, utcnow())
+        due = clock.after_touchpoint(self.settings, incident, utcnow())
         draft = self.playbook_draft(incident, due) or update_template(card, due)
         metadata = json.dumps(
             {"incident": incident.number, "response_url": response_url, "reach": reach}
@@ -205,7 +186,7 @@ class UpdateService:
         self._check_final(incident, kind)
         now = utcnow()
         final = kind == RESOLVED
-        due = None if final else self.due_after(incident, now)
+        due = None if final else clock.after_touchpoint(self.settings, incident, now)
         recorded = await self.store.record_update(
             incident.id,
             NewUpdate(
@@ -219,8 +200,8 @@ class UpdateService:
             ),
             due,
         )
-        if not final:
-            await self.replan(incident, now)
+        if due is not None:
+            await self.replan(incident, due)
         fresh = await self.store.reload(incident.id)
         card = incident_card(fresh, self.settings.severities)
         count = recorded.number
@@ -292,8 +273,7 @@ class UpdateService:
                 incident_id=incident.id,
                 channel=channel,
                 ts=ts,
-                text=outcome,
-                blocks=reminder_handled_blocks(outcome),
+                **retire_reminder_message(outcome),
             )
         except SlackApiError as exc:
             log.warning("could not mark the reminder handled: %s", slack_error(exc))
@@ -316,7 +296,7 @@ class UpdateService:
             raise UserError(self._stale_reason(incident))
 
     def _stale_reason(self, incident: Incident) -> str:
-        if Status(incident.status) not in ACTIVE_STATUSES:
+        if incident.status not in ACTIVE_STATUSES:
             return refusals.nothing_to_remind(incident.number, incident.status)
         return refusals.reminder_already_handled(incident.last_update_at, incident.next_update_due)
 
@@ -338,7 +318,7 @@ class UpdateService:
         self, client: AsyncWebClient, incident: Incident, actor_id: str, minutes: int
     ) -> str:
         self._check_open(incident)
-        until = utcnow() + timedelta(minutes=minutes)
+        until = clock.snoozed_until(utcnow(), minutes)
         await self.reminders.schedule(incident.id, incident.team_id, until)
         self.waker(until)
         await self.store.add_event(incident.id, actor_id, "reminder_snoozed", f"{minutes} min")
@@ -371,6 +351,12 @@ class UpdateService:
         for the person who acted); a drill's is marked."""
         if incident.drill:
             text = f"{DRILL_MARK} · {text}"
+        await self.post_in_channel(client, incident, what, text=text)
+
+    async def post_in_channel(
+        self, client: AsyncWebClient, incident: Incident, what: str, **message: Any
+    ) -> None:
+        """A message in the incident channel, in the incident's order (parked if needed)."""
         await self.outbox.call(
             client,
             incident.team_id,
@@ -378,7 +364,7 @@ class UpdateService:
             what=what,
             incident_id=incident.id,
             channel=str(incident.channel_id),
-            text=text,
+            **message,
         )
 
     def _check_final(self, incident: Incident, kind: str) -> None:
@@ -389,10 +375,10 @@ class UpdateService:
             self._check_open(incident)
 
     def _closure_of(self, incident: Incident) -> Closure:
-        if incident.closure is None or Status(incident.status) in ACTIVE_STATUSES:
+        if incident.closure is None or incident.status in ACTIVE_STATUSES:
             raise UserError(refusals.final_update_needs_close(incident.number))
         return incident.closure
 
     def _check_open(self, incident: Incident) -> None:
-        if Status(incident.status) not in ACTIVE_STATUSES:
+        if incident.status not in ACTIVE_STATUSES:
             raise UserError(refusals.updates_stopped(incident.number, incident.status))

@@ -12,10 +12,11 @@ from datetime import timedelta
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.incidents import clock
 from bot.incidents.declare import Declared
 from bot.incidents.errors import UserError
 from bot.incidents.policy import ACTIVE_STATUSES, Status
-from bot.incidents.updates import UpdateService, incident_cadence
+from bot.incidents.updates import UpdateService
 from bot.playbooks.catalogue import Catalogue
 from bot.playbooks.languages import parse_language
 from bot.playbooks.model import Playbook
@@ -78,11 +79,11 @@ class PlaybookService:
         )
         await self.store.apply(incident.id, applied, actor)
         fresh = await self.updates.store.reload(incident.id)
-        await self.updates.replan(fresh)
+        await self.updates.replan(fresh, clock.due_after(self.settings, fresh))
         fresh = await self.updates.store.reload(incident.id)
         await self._post_steps(client, fresh)
         await refresh_header(self.updates.outbox, client, fresh, self.settings.severities)
-        every = minutes(incident_cadence(self.settings, fresh))
+        every = minutes(clock.cadence(self.settings, fresh))
         await self.updates.say(
             client,
             fresh,

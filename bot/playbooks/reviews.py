@@ -17,10 +17,10 @@ from datetime import date, datetime, timedelta
 from bot.incidents.errors import UserError
 from bot.playbooks.catalogue import Catalogue
 from bot.playbooks.model import Playbook
-from bot.runtime.periodic import Periodic
 from bot.settings import Settings
 from bot.slack.calls import ClientFor
 from bot.slack.outbox import Outbox
+from bot.slack.periodic import Periodic
 from messages import refusals
 from messages.playbooks import (
     PlaybookLine,

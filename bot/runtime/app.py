@@ -18,7 +18,7 @@ from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
-from bot.runtime.metrics import Metrics, SlackCallRecorder
+from bot.observability.metrics import Metrics, SlackCallRecorder
 from bot.runtime.services import Services
 from bot.settings import Settings
 

@@ -11,9 +11,9 @@ from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.observability.metrics import Metrics
 from bot.runtime.app import build_app, slack_client, slack_session
 from bot.runtime.gate import add_slack_routes
-from bot.runtime.metrics import Metrics
 from bot.runtime.net import start_site
 from bot.runtime.services import Services
 from bot.runtime.web import Observability

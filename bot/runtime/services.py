@@ -16,14 +16,14 @@ from bot.incidents.changes import IncidentService
 from bot.incidents.closing import CloseService
 from bot.incidents.customers import CustomerService
 from bot.incidents.declare import HEADER_POSTED, DeclareFlow
-from bot.incidents.reminders import ReminderEngine
+from bot.incidents.reminder_engine import ReminderEngine
 from bot.incidents.report import ReportService
 from bot.incidents.updates import UpdateService
+from bot.observability.metrics import Metrics
 from bot.playbooks.apply import PlaybookService
 from bot.playbooks.catalogue import Catalogue
 from bot.playbooks.drills import DrillService
 from bot.playbooks.reviews import ReviewService
-from bot.runtime.metrics import Metrics
 from bot.settings import Settings
 from bot.slack.calls import ClientFor
 from bot.slack.event_deliveries import EventDeliveries

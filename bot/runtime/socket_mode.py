@@ -11,7 +11,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 
-from bot.runtime.metrics import Metrics
+from bot.observability.metrics import Metrics
 from bot.runtime.web import envelope_kind
 
 

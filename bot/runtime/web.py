@@ -18,7 +18,7 @@ from prometheus_client import Gauge
 
 from bot.customers.email import EMAIL_SEND
 from bot.incidents.policy import OPEN_STATUSES
-from bot.runtime.metrics import Metrics
+from bot.observability.metrics import Metrics
 from storage.outbox import OutboxStore
 from storage.repository import IncidentStore
 
@@ -46,7 +46,7 @@ class Observability:
     """Health and metrics endpoints for one running bot.
 
     ``reminders`` says whether the reminder sweeps work, and in what words (see
-    ``bot.runtime.health``)."""
+    ``bot.observability.health``)."""
 
     def __init__(
         self,

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.incidents.policy import Status, next_statuses
+from bot.incidents.policy import ROLES, next_statuses
 from bot.slack.outbox import Outbox
 from messages.closing import ClosureView
 from messages.header import channel_topic, incident_header, incident_header_text
-from messages.model import ROLE_ORDER, IncidentCard
+from messages.model import IncidentCard
 from storage.models import Closure, Incident
 
 
@@ -45,7 +45,7 @@ def incident_card(
         roles=role_holders(incident),
         next_update_due=incident.next_update_due,
         severities=severities,
-        next_statuses=tuple(s.value for s in next_statuses(Status(incident.status))),
+        next_statuses=tuple(s.value for s in next_statuses(incident.status)),
         follow_up_owner=incident.closure.follow_up_owner if incident.closure else None,
         follow_up_due=incident.closure.follow_up_due if incident.closure else None,
         drill=incident.drill,
@@ -55,7 +55,7 @@ def incident_card(
 def role_holders(incident: Incident) -> dict[str, str | None]:
     """Who holds each role (None where nobody does)."""
     holders = {assignment.role: assignment.user_id for assignment in incident.roles}
-    return {role: holders.get(role) for role in ROLE_ORDER}
+    return {role: holders.get(role) for role in ROLES}
 
 
 def closure_view(closure: Closure) -> ClosureView:

@@ -50,9 +50,9 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.runtime.metrics import Metrics
-from bot.runtime.periodic import Periodic
+from bot.observability.metrics import Metrics
 from bot.slack.calls import MAX_BACKOFF, ClientFor, slack_error
+from bot.slack.periodic import Periodic
 from bot.slack.workspaces import NotInstalled, workspace_gone
 from storage.db import database_unavailable
 from storage.models import OutboxCall, utcnow

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from messages import ids
 from storage.models import Closure
 from storage.reminders import CANCELLED, FOLLOW_UP, PENDING
 from tests.support.blockkit_readers import row_control
@@ -61,7 +62,7 @@ async def open_close_form(h: Harness, channel: str, user: str = ALICE) -> dict[s
     before = len(h.double.ok_calls_to("views.open"))
     await h.driver.command("/incident", "close", user_id=user, channel_id=channel)
     await h.double.wait_for(lambda: len(h.double.ok_calls_to("views.open")) > before)
-    return opened_view(h, "close_incident")
+    return opened_view(h, ids.CLOSE_CALLBACK_ID)
 
 
 def follow_up_checklist(h: Harness, channel: str) -> dict[str, object]:
@@ -162,7 +163,7 @@ async def test_resolving_offers_the_final_update_drafted_from_the_close_form(
     fast: Harness,
 ) -> None:
     _channel, _form, final = await resolved(fast)
-    assert "closed gateway" in json.dumps(final) and final["callback_id"] == "customer_update"
+    assert "closed gateway" in json.dumps(final) and final["callback_id"] == ids.UPDATE_CALLBACK_ID
 
 
 async def test_resolving_stops_the_customer_update_reminder(fast: Harness) -> None:

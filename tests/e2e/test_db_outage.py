@@ -273,8 +273,8 @@ async def test_a_delivery_cut_off_midway_is_finished_once_after_the_gap(
     channel = await declare(h)
     incident = await h.store.by_number(TEAM, 1)
     assert incident is not None
-    engine = h.runtime.services.engine
-    post_reminder = engine._remind
+    delivery = h.runtime.services.engine.delivery
+    post_reminder = delivery._remind
     cuts: list[float] = []
 
     async def post_then_lose_the_database(delivery: Any) -> str:
@@ -284,7 +284,7 @@ async def test_a_delivery_cut_off_midway_is_finished_once_after_the_gap(
             cuts.append(time.monotonic())
         return ts
 
-    monkeypatch.setattr(engine, "_remind", post_then_lose_the_database)
+    monkeypatch.setattr(delivery, "_remind", post_then_lose_the_database)
 
     await h.double.wait_for(lambda: cuts, timeout=6)
     assert len(reminder_posts(h, channel)) == 1

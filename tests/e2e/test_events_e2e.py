@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.runtime.metrics import Metrics
+from bot.observability.metrics import Metrics
 from bot.sandbox.double.server import SlackDouble
 from bot.slack.outbox import Outbox
 from bot.slack.workspaces import NotInstalled

@@ -20,9 +20,9 @@ from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import bot.runtime.process
-from bot.runtime.health import SweepRecord
-from bot.runtime.logs import JsonFormatter, Redactor, TextFormatter, configure
-from bot.runtime.metrics import LATE_SECONDS
+from bot.observability.health import SweepRecord
+from bot.observability.logs import JsonFormatter, Redactor, TextFormatter, configure
+from bot.observability.metrics import LATE_SECONDS
 from bot.runtime.serve import serve
 from bot.sandbox.double.server import SlackDouble
 from bot.settings import Settings
@@ -342,7 +342,9 @@ def json_log(h: Harness) -> Iterator[io.StringIO]:
 def reminder_lines(stream: io.StringIO, kind: str) -> list[dict[str, Any]]:
     entries = [json.loads(line) for line in stream.getvalue().splitlines()]
     return [
-        e for e in entries if e["logger"] == "bot.incidents.reminders" and e.get("reminder") == kind
+        e
+        for e in entries
+        if e["logger"] == "bot.incidents.reminder_engine" and e.get("reminder") == kind
     ]
 
 

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.incidents.reminders import reminder_metadata
+from bot.incidents.reminder_delivery import reminder_metadata
 from bot.runtime.process import Runtime
 from storage.models import Reminder, utcnow
 from storage.reminders import CLAIMED

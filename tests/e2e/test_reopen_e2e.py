@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.sandbox.driver import ArchivedChannelError
-from messages import refusals
+from messages import ids, refusals
 from storage.models import utcnow
 from tests.support.customer_helpers import close_values, declare_with, opened_view
 from tests.support.harness import ALICE, TEAM, Harness, start_harness, stop_harness
@@ -33,7 +33,7 @@ async def closed_and_archived(h: Harness) -> str:
     before = len(h.double.ok_calls_to("views.open"))
     await h.driver.command("/incident", "close", user_id=ALICE, channel_id=channel)
     await h.double.wait_for(lambda: len(h.double.ok_calls_to("views.open")) > before)
-    form = opened_view(h, "close_incident")
+    form = opened_view(h, ids.CLOSE_CALLBACK_ID)
     await h.driver.submit_view(str(form["id"]), close_values(), user_id=ALICE)
     await h.double.wait_for(lambda: h.double.channel(channel)["is_archived"], timeout=10)  # type: ignore[index]
     return channel

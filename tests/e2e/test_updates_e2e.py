@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.incidents.reminders import reminder_metadata
+from bot.incidents.reminder_delivery import reminder_metadata
 from bot.runtime.process import Runtime
+from messages import ids
 from storage.models import utcnow
 from tests.support.blockkit_readers import action_ids, composer_draft
 from tests.support.harness import (
@@ -191,14 +192,14 @@ async def test_due_reminder_reaches_the_comms_owner_with_working_buttons(fast: H
     reminder = (await h.double.wait_for(lambda: reminders(h, channel), timeout=6))[0]
     assert f"<@{MARIA}>" in json.dumps(reminder["blocks"])
     assert action_ids(reminder) == [
-        "reminder_write",
-        "reminder_contacted",
-        "reminder_snooze:15",
-        "reminder_snooze:30",
-        "reminder_snooze:60",
+        ids.REMINDER_WRITE,
+        ids.REMINDER_CONTACTED,
+        ids.reminder_snooze(15),
+        ids.reminder_snooze(30),
+        ids.reminder_snooze(60),
     ]
     before = len(h.double.ok_calls_to("views.open"))
-    await h.driver.click(reminder, "reminder_write", user_id=MARIA)
+    await h.driver.click(reminder, ids.REMINDER_WRITE, user_id=MARIA)
     opened = await h.double.wait_for(lambda: h.double.ok_calls_to("views.open")[before:])
     view = h.double.views[opened[0].response["view"]["id"]]
     live_before = {m["ts"] for m in h.double.messages(channel) if "reminder_" in json.dumps(m)}
@@ -214,7 +215,7 @@ async def test_due_reminder_reaches_the_comms_owner_with_working_buttons(fast: H
 
     await h.double.wait_for(lambda: not still_live())
     assert posts(h, channel, "✓")
-    stale = await h.driver.click(reminder, "reminder_contacted", user_id=MARIA)
+    stale = await h.driver.click(reminder, ids.REMINDER_CONTACTED, user_id=MARIA)
     assert "already handled" in await said(h, stale)
 
 
@@ -227,7 +228,7 @@ async def test_a_click_that_comes_while_slack_is_still_answering_the_reminder_co
     channel = await declare(h)
     h.double.slow_down("chat.postMessage", 3, channel=channel)
     reminder = (await h.double.wait_for(lambda: reminders(h, channel), timeout=6))[0]
-    reply = await h.driver.click(reminder, "reminder_contacted", user_id=ALICE)
+    reply = await h.driver.click(reminder, ids.REMINDER_CONTACTED, user_id=ALICE)
     assert "Recorded" in await said(h, reply)
 
 
@@ -236,8 +237,8 @@ async def test_customers_contacted_resets_the_clock_once(fast: Harness) -> None:
     channel = await declare(h)
     reminder = (await h.double.wait_for(lambda: reminders(h, channel), timeout=6))[0]
     first, second = await asyncio.gather(
-        h.driver.click(reminder, "reminder_contacted", user_id=ALICE),
-        h.driver.click(reminder, "reminder_contacted", user_id=BOB),
+        h.driver.click(reminder, ids.REMINDER_CONTACTED, user_id=ALICE),
+        h.driver.click(reminder, ids.REMINDER_CONTACTED, user_id=BOB),
     )
     answers = [await said(h, first), await said(h, second)]
     assert sum("Recorded" in a for a in answers) == 1, answers
@@ -251,7 +252,7 @@ async def snoozed(h: Harness) -> tuple[str, dict[str, Any]]:
     """Wait for the first reminder and snooze it for 30 minutes; returns channel and reminder."""
     channel = await declare(h)
     reminder = (await h.double.wait_for(lambda: reminders(h, channel), timeout=6))[0]
-    reply = await h.driver.click(reminder, "reminder_snooze:30", user_id=ALICE)
+    reply = await h.driver.click(reminder, ids.reminder_snooze(30), user_id=ALICE)
     assert "Snoozed" in await said(h, reply)
     return channel, reminder
 
@@ -276,7 +277,7 @@ async def test_a_snoozed_reminder_does_not_escalate_before_its_new_time(fast: Ha
 async def test_a_reminder_snoozed_once_cannot_be_snoozed_again(fast: Harness) -> None:
     h = fast
     _channel, reminder = await snoozed(h)
-    again = await h.driver.click(reminder, "reminder_snooze:15", user_id=ALICE)
+    again = await h.driver.click(reminder, ids.reminder_snooze(15), user_id=ALICE)
     assert "already handled" in await said(h, again)
 
 
@@ -337,7 +338,7 @@ async def test_buttons_on_a_resolved_incident_say_so(fast: Harness) -> None:
     incident = await h.store.by_number(TEAM, 1)
     assert incident is not None
     await h.store.change_field(incident.id, "status", incident.status, "resolved", ALICE)
-    reply = await h.driver.click(reminder, "reminder_snooze:15", user_id=ALICE)
+    reply = await h.driver.click(reminder, ids.reminder_snooze(15), user_id=ALICE)
     assert "resolved" in await said(h, reply)
     update = await h.driver.command("/incident", "update", user_id=ALICE, channel_id=channel)
     assert "resolved" in await said(h, update)

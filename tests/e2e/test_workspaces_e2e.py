@@ -150,7 +150,7 @@ async def test_one_workspace_cannot_reach_the_others_incident(two: Two) -> None:
     )
     assert reply.status == 200
     assert "incident channel" in await told(two, reply)
-    picker = block_holding(header, "status_select")
+    picker = block_holding(header, ids.STATUS_SELECT)
     url = two.double.new_response_url("actions", channel_id=first, user_id=BOB, team_id=SECOND)
     forged = {
         "type": "block_actions",

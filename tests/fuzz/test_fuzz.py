@@ -37,11 +37,13 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 import bot.sandbox.double.responses as double_responses
+from bot.incidents.policy import ROLES
 from bot.runtime.gate import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from bot.sandbox.double.blockkit import validate_blocks, validate_view
 from bot.sandbox.double.state import APP_ID
 from bot.sandbox.driver import VERIFICATION_TOKEN, DriverReply
 from handlers.subcommands import SUBCOMMANDS
+from messages import ids
 from storage.db import create_engine
 from tests.support.harness import (
     ALICE,
@@ -596,35 +598,34 @@ def compact(data: Any) -> Any:
 
 
 ACTION_IDS = [
-    "role_select:lead",
-    "role_select:comms",
-    "role_select:tech",
-    "role_select:scribe",
-    "role_select:nobody",
-    "severity_select",
-    "status_select",
-    "show_checklist",
-    "checklist_prev",
-    "checklist_next",
-    "contact_confirm:1",
-    "contact_confirm:999999999999999999",
-    "contact_all",
-    "follow_up_answer:1",
-    "close_incident",
-    "post_final_update",
-    "post_update",
-    "reminder_write",
-    "reminder_contacted",
-    "reminder_snooze:15",
-    "reminder_snooze:30",
-    "reminder_snooze:60",
-    "reminder_snooze:45",
+    *(ids.role_select(role) for role in (*ROLES, "nobody")),
+    ids.SEVERITY_SELECT,
+    ids.STATUS_SELECT,
+    ids.SHOW_CHECKLIST,
+    ids.CHECKLIST_PREV,
+    ids.CHECKLIST_NEXT,
+    ids.contact_confirm(1),
+    ids.contact_confirm(999999999999999999),
+    ids.CONTACT_ALL,
+    ids.follow_up_answer(1),
+    ids.CLOSE_INCIDENT,
+    ids.POST_FINAL_UPDATE,
+    ids.POST_UPDATE,
+    ids.REMINDER_WRITE,
+    ids.REMINDER_CONTACTED,
+    *(ids.reminder_snooze(minutes) for minutes in (*ids.SNOOZE_MINUTES, 45)),
 ]
 action_ids = st.one_of(
     st.sampled_from(ACTION_IDS),
     st.sampled_from(ACTION_IDS),
     st.sampled_from(ACTION_IDS).map(lambda a: a + "x"),
-    st.sampled_from(["role_select:", "contact_confirm:", "follow_up_answer:"]),
+    st.sampled_from(  # the prefixes alone, without the value they carry
+        [
+            ids.role_select(""),
+            ids.contact_confirm(0).removesuffix("0"),
+            ids.follow_up_answer(0).removesuffix("0"),
+        ]
+    ),
     words.filter(bool),  # Slack's action_ids are 1-255 characters
 )
 block_ids = st.one_of(
@@ -771,7 +772,12 @@ def block_actions(draw: st.DrawFn, urls: Urls, broken: bool) -> dict[str, Any]:
     return payload
 
 
-CALLBACK_IDS = ["declare_incident", "customer_update", "add_customers", "close_incident"]
+CALLBACK_IDS = [
+    ids.DECLARE_CALLBACK_ID,
+    ids.UPDATE_CALLBACK_ID,
+    ids.CUSTOMERS_CALLBACK_ID,
+    ids.CLOSE_CALLBACK_ID,
+]
 INPUTS = {
     "declare_title": ["title"],
     "declare_severity": ["severity"],

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from slack_sdk.models.blocks import Block
 
+from messages import ids
 from messages.blocks import (
     actions,
     button,
@@ -142,13 +143,13 @@ def test_an_option_is_cut_to_75_characters_of_text_and_150_of_value() -> None:
 
 
 def test_a_user_picker_shows_its_current_holder_under_a_150_character_placeholder() -> None:
-    picker = users_select("role_select:lead", "p" * 200, initial_user="U1")
+    picker = users_select(ids.role_select("lead"), "p" * 200, initial_user="U1")
     assert len(picker["placeholder"]["text"]) == 150 and picker["initial_user"] == "U1"
     round_trips(actions("pickers", picker))
 
 
 def test_a_user_picker_with_nobody_chosen_has_no_initial_user() -> None:
-    assert "initial_user" not in users_select("role_select:lead", "Lead")
+    assert "initial_user" not in users_select(ids.role_select("lead"), "Lead")
 
 
 def test_a_row_of_controls_keeps_at_most_25_under_a_255_character_block_id() -> None:

@@ -12,12 +12,15 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from bot.incidents.policy import ROLES
 from bot.sandbox.double.blockkit import validate_blocks, validate_view
 from handlers.subcommands import COMMAND, help_lines
+from messages import ids
 from messages.header import channel_topic, incident_header, incident_header_text
 from messages.ids import DECLARE_CALLBACK_ID, DeclareFields
+from messages.limits import FORM_ERROR_MAX, form_error
 from messages.modals import declare_modal, error_modal
-from messages.model import ROLE_ORDER, IncidentCard
+from messages.model import IncidentCard
 from messages.text import (
     announcement_blocks,
     announcement_text,
@@ -179,14 +182,14 @@ def test_the_header_has_a_row_of_role_pickers_and_a_row_of_state_menus() -> None
 
 
 def test_the_status_menu_offers_the_active_statuses_with_the_current_one_chosen() -> None:
-    status = element(incident_header(card()), "status_select")
+    status = element(incident_header(card()), ids.STATUS_SELECT)
     assert [o["value"] for o in status["options"]] == ["investigating", "identified", "monitoring"]
     assert status["initial_option"]["value"] == "investigating"
 
 
 def test_the_severity_menu_shows_the_current_severity() -> None:
     blocks = incident_header(card())
-    assert element(blocks, "severity_select")["initial_option"]["value"] == "SEV2"
+    assert element(blocks, ids.SEVERITY_SELECT)["initial_option"]["value"] == "SEV2"
 
 
 def test_the_header_notification_text_names_number_severity_status_and_title() -> None:
@@ -195,18 +198,18 @@ def test_the_header_notification_text_names_number_severity_status_and_title() -
 
 def test_role_pickers_show_the_current_holders() -> None:
     blocks = incident_header(card(roles=dict(ALL_ROLES)))
-    for role in ROLE_ORDER:
-        assert element(blocks, f"role_select:{role}")["initial_user"] == ALL_ROLES[role]
+    for role in ROLES:
+        assert element(blocks, ids.role_select(role))["initial_user"] == ALL_ROLES[role]
     assert "falls back" not in json.dumps(blocks)
     empty = incident_header(card(roles={}))
-    assert all("initial_user" not in element(empty, f"role_select:{r}") for r in ROLE_ORDER)
+    assert all("initial_user" not in element(empty, ids.role_select(r)) for r in ROLES)
 
 
 def test_a_resolved_header_offers_the_checklist_and_the_final_update_beside_the_roles() -> None:
     resolved = incident_header(card(status="resolved", next_statuses=()))
-    assert set(action_ids(resolved)) - {f"role_select:{r}" for r in ROLE_ORDER} == {
-        "show_checklist",
-        "post_final_update",
+    assert set(action_ids(resolved)) - {ids.role_select(r) for r in ROLES} == {
+        ids.SHOW_CHECKLIST,
+        ids.POST_FINAL_UPDATE,
     }
 
 
@@ -218,14 +221,14 @@ def test_a_closed_header_offers_only_the_role_pickers() -> None:
 @pytest.mark.parametrize("status", ["resolved", "closed"])
 def test_a_finished_header_offers_no_status_menu_and_no_close(status: str) -> None:
     blocks = incident_header(card(status=status, next_statuses=()))
-    assert "status_select" not in action_ids(blocks)
-    assert "close_incident" not in action_ids(blocks)
+    assert ids.STATUS_SELECT not in action_ids(blocks)
+    assert ids.CLOSE_INCIDENT not in action_ids(blocks)
     assert_within_limits(blocks)
 
 
 def test_a_severity_no_longer_configured_is_still_shown() -> None:
     blocks = incident_header(card(severity="SEV0", severities=("SEV1", "SEV2")))
-    select = element(blocks, "severity_select")
+    select = element(blocks, ids.SEVERITY_SELECT)
     assert [o["value"] for o in select["options"]] == ["SEV0", "SEV1", "SEV2"]
     assert select["initial_option"]["value"] == "SEV0"
     assert_within_limits(blocks)
@@ -443,3 +446,8 @@ def test_a_status_change_names_who_moved_it_from_what_to_what() -> None:
 def test_a_severity_change_names_who_changed_it_from_what_to_what() -> None:
     severity = severity_changed_text("SEV2", "SEV1", "U1")
     assert severity.startswith("<@U1> changed the severity from *SEV2* to *SEV1*")
+
+
+def test_a_form_error_is_cut_to_what_a_form_shows_under_a_field() -> None:
+    assert form_error("x" * 400) == "x" * FORM_ERROR_MAX
+    assert form_error("Give the root cause.") == "Give the root cause."

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.incidents.reminders import Lookups
+from bot.incidents.reminder_delivery import Lookups
 from storage.db import migrate
 from storage.models import Reminder, TimelineEvent, utcnow
 from storage.reminders import Completion, ReminderStore

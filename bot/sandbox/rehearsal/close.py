@@ -59,18 +59,8 @@ async def confirm_contacts(r: Rehearsal, channel: str, reminder: dict[str, Any])
 
 async def close_and_follow_up(r: Rehearsal, channel: str) -> None:
     d = r.driver
-    await r.step(
-        "UBOB",
-        channel,
-        "/incident close  (Bob holds no role that may close)",
-        lambda: d.command("/incident", "close", user_id="UBOB", channel_id=channel),
-    )
-    await r.step(
-        "UALICE",
-        channel,
-        "/incident close",
-        lambda: d.command("/incident", "close", user_id="UALICE", channel_id=channel),
-    )
+    await r.incident("UBOB", channel, "close", aside="Bob holds no role that may close")
+    await r.incident("UALICE", channel, "close")
     view_id = str(r.double.ok_calls_to("views.open")[-1].response["view"]["id"])
     due = (date.today() + timedelta(days=3)).isoformat()
     values = {k: {k: v} for k, v in {**CLOSE_FORM, "close_follow_up_due": due}.items()}
@@ -88,18 +78,8 @@ async def close_and_follow_up(r: Rehearsal, channel: str) -> None:
     )
     for name, answer in ANSWERS.items():
         await record_follow_up(r, channel, name, answer)
-    await r.step(
-        "UALICE",
-        channel,
-        "/incident report",
-        lambda: d.command("/incident", "report", user_id="UALICE", channel_id=channel),
-    )
-    await r.step(
-        "UALICE",
-        channel,
-        "/incident stats",
-        lambda: d.command("/incident", "stats", user_id="UALICE", channel_id=channel),
-    )
+    await r.incident("UALICE", channel, "report")
+    await r.incident("UALICE", channel, "stats")
 
 
 async def record_follow_up(r: Rehearsal, channel: str, name: str, answer: str) -> None:

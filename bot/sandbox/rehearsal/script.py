@@ -59,6 +59,16 @@ class Rehearsal:
         await self.settle()
         return result
 
+    async def incident(self, who: str, where: str, text: str, aside: str = "") -> Any:
+        """``/incident <text>`` typed by ``who`` in ``where``; ``aside`` explains the step."""
+        shown = f"/incident {text}" + (f"  ({aside})" if aside else "")
+        return await self.step(
+            who,
+            where,
+            shown,
+            lambda: self.driver.command("/incident", text, user_id=who, channel_id=where),
+        )
+
     def print_ack(self, reply: Any) -> None:
         """Slack shows a slash command's acknowledgement text to its author only."""
         body = reply.json if reply.json is not None else {"text": reply.text}
@@ -199,12 +209,7 @@ async def run_rehearsal(database_url: str | None = None) -> int:
 async def play(r: Rehearsal, general: str) -> None:
     d = r.driver
     title = "Checkout fails for EU cards"
-    await r.step(
-        "UALICE",
-        general,
-        f"/incident declare {title}",
-        lambda: d.command("/incident", f"declare {title}", user_id="UALICE", channel_id=general),
-    )
+    await r.incident("UALICE", general, f"declare {title}")
     created = [c for c in r.double.calls_to("conversations.create") if c.response.get("ok")]
     channel = str(created[-1].response["channel"]["id"])
     await r.step(
@@ -222,54 +227,19 @@ async def play(r: Rehearsal, general: str) -> None:
         "picks @bob as tech lead in the header",
         lambda: d.click(header, ids.role_select("tech"), user_id="UALICE", selected_user="UBOB"),
     )
-    await r.step(
-        "UBOB",
-        channel,
-        "/incident status identified",
-        lambda: d.command("/incident", "status identified", user_id="UBOB", channel_id=channel),
-    )
-    await r.step(
-        "UMARIA",
-        channel,
-        "/incident severity SEV1",
-        lambda: d.command("/incident", "severity SEV1", user_id="UMARIA", channel_id=channel),
-    )
-    await r.step(
-        "UMARIA",
-        channel,
-        "/incident stauts monitoring  (a typo)",
-        lambda: d.command("/incident", "stauts monitoring", user_id="UMARIA", channel_id=channel),
-    )
-    await r.step(
-        "UMARIA",
-        channel,
-        "/incident customers add Acme Bank, Globex, Initech",
-        lambda: d.command(
-            "/incident",
-            "customers add Acme Bank, Globex, Initech",
-            user_id="UMARIA",
-            channel_id=channel,
-        ),
-    )
+    await r.incident("UBOB", channel, "status identified")
+    await r.incident("UMARIA", channel, "severity SEV1")
+    await r.incident("UMARIA", channel, "stauts monitoring", aside="a typo")
+    await r.incident("UMARIA", channel, "customers add Acme Bank, Globex, Initech")
     await customer_updates(r, channel)
     await close_and_follow_up(r, channel)
-    await r.step(
-        "UALICE",
-        general,
-        "/incident list",
-        lambda: d.command("/incident", "list", user_id="UALICE", channel_id=general),
-    )
+    await r.incident("UALICE", general, "list")
 
 
 async def customer_updates(r: Rehearsal, channel: str) -> None:
     """Maria writes a customer update, the tone check helps, then a reminder falls due."""
     d = r.driver
-    await r.step(
-        "UMARIA",
-        channel,
-        "/incident update",
-        lambda: d.command("/incident", "update", user_id="UMARIA", channel_id=channel),
-    )
+    await r.incident("UMARIA", channel, "update")
     view_id = str(r.double.ok_calls_to("views.open")[-1].response["view"]["id"])
     first = "Our payment provider had an outage. We regret any inconvenience."
     await r.step(

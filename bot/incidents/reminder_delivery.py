@@ -1,63 +1,51 @@
-"""The reminder engine: the database holds every reminder; APScheduler only wakes us up.
+"""What a claimed reminder posts: the customer-update reminder, its escalation (with the
+DM to the owner), and the follow-up reminder after the close.
 
-Each wake claims the due rows atomically (with a lease and a claim token of their own),
-delivers them, and completes them fenced by that token, then sleeps until the next due
-time (or the slow safety sweep, which also picks up rows another replica left behind when
-it died). The cost of a wake grows with what is due, not with what is open.
+The engine (``reminder_engine.py``) claims the rows and calls ``ReminderDelivery.deliver``;
+this module makes each delivery happen once even when a claim dies or is taken over:
 
-Delivered once, even when Slack is slower than the lease:
-
-* a heartbeat renews the lease of every delivery in flight, so a live delivery keeps its
-  row however long Slack takes to answer;
-* this process never claims a row it is still delivering, even if that lease ran out;
 * a later claim of the same version finishes it instead of repeating it: the DM is marked
   in the row (with the channel message it follows) before it is sent, and a message whose
   claim died before completing is found in the channel history (``_already_posted``);
 * a claim that was taken over changes nothing and shows nothing: only the holder of the
   current token takes a reminder message back.
+
+When the next step is due (escalation, the next reminder, the next follow-up) is the
+update clock's rule (``clock.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import functools
 import logging
-import os
-import socket
 import time
-import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.customers.clock import deliver_contact_clock
-from bot.incidents.follow_up import overdue_dm_text, send_follow_up_reminder
+from bot.customers.clock import QUIET
+from bot.incidents import clock
 from bot.incidents.policy import ACTIVE_STATUSES, Status, comms_owner
-from bot.incidents.updates import incident_cadence
-from bot.runtime import logs
-from bot.runtime.health import SweepRecord
-from bot.runtime.metrics import Metrics
+from bot.observability import logs
+from bot.observability.metrics import Metrics
 from bot.settings import Settings
-from bot.slack.calls import MAX_BACKOFF, ClientFor, slack_error
+from bot.slack.calls import ClientFor, slack_error
 from bot.slack.header import incident_card
-from bot.slack.workspaces import workspace_gone
-from messages.closing import follow_up_reminder_blocks
+from messages.closing import follow_up_reminder_blocks, overdue_dm_text
+from messages.directory import clock_reminder_text
 from messages.model import IncidentCard
 from messages.updates import (
     escalation_blocks,
     escalation_dm_text,
     reminder_blocks,
-    reminder_handled_blocks,
     reminder_token,
+    retire_reminder_message,
 )
 from storage.customers import CustomerStore
-from storage.db import database_unavailable
 from storage.models import Incident, Reminder, utcnow
 from storage.reminders import (
     CANCELLED,
@@ -80,12 +68,6 @@ class BehindParkedCalls(Exception):
     """The follow-up reminder waits until the checklist it points at is in the channel."""
 
 
-CLAIM_BATCH = 200
-DELIVERY_CONCURRENCY = 50
-NEAR = timedelta(seconds=1)
-"""Due times closer than this are waited for in the sweep itself, not via the scheduler."""
-HEARTBEATS_PER_LEASE = 3
-"""How often, per lease, the leases of deliveries in flight are renewed."""
 HISTORY_PAGE = 200
 CLOCK_SKEW = timedelta(minutes=5)
 """How far our clock may be ahead of Slack's when the history is searched for a message."""
@@ -178,250 +160,28 @@ def reminder_metadata(reminder: Reminder) -> dict[str, object]:
     }
 
 
-def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+@dataclass(eq=False)
+class ReminderDelivery:
+    """Delivers one claimed reminder; ``wake`` asks the engine to wake by a time."""
 
+    settings: Settings
+    incidents: IncidentStore
+    reminders: ReminderStore
+    client_for: ClientFor
+    customers: CustomerStore
+    metrics: Metrics
+    wake: Callable[[datetime], None]
+    parked: Parked | None = None
+    lateness: list[float] = field(default_factory=list)
+    """Seconds late, per customer-update reminder delivered."""
 
-class ReminderEngine:
-    def __init__(
-        self,
-        settings: Settings,
-        incidents: IncidentStore,
-        reminders: ReminderStore,
-        client_for: ClientFor,
-        customers: CustomerStore,
-        metrics: Metrics,
-        parked: Parked | None = None,
-    ) -> None:
-        self.parked = parked
-        self.metrics = metrics
-        self.settings = settings
-        self.incidents = incidents
-        self.reminders = reminders
-        self.customers = customers
-        self.client_for = client_for
-        self.worker = worker_name()
-        self.lateness: list[float] = []
-        self.sweeps = SweepRecord()
-        self._scheduler: AsyncIOScheduler | None = None
-        self._lock = asyncio.Lock()
-        self._poke = asyncio.Event()
-        self._in_flight: set[asyncio.Task[None]] = set()
-        self._claims: dict[int, str] = {}
-        """Rows this process is delivering, with their claim tokens (see ``_heartbeats``)."""
-        self._heartbeat: asyncio.Task[None] | None = None
-        self._slots = asyncio.Semaphore(DELIVERY_CONCURRENCY)
+    def __post_init__(self) -> None:
         self._users = Lookups()
-        self._completions = Batched(reminders.complete_many)
+        self._completions = Batched(self.reminders.complete_many)
         """Completions and their timeline entries, a transaction per batch (each row still
         fenced by its own claim token, see ``ReminderStore.complete_many``)."""
-        self._holds = Batched(reminders.holds_many)
+        self._holds = Batched(self.reminders.holds_many)
         """The check before posting, one query per batch (see ``_post_once``)."""
-
-    # -- the clock -------------------------------------------------------------------------
-
-    def start(self) -> None:
-        self._scheduler = AsyncIOScheduler(timezone="UTC")
-        self._scheduler.add_job(
-            self.sweep,
-            "interval",
-            seconds=self.settings.reminder_sweep_seconds,
-            id="sweep",
-            next_run_time=utcnow(),
-            coalesce=True,
-            max_instances=1,
-            misfire_grace_time=None,
-        )
-        self._scheduler.start()
-
-    def stop(self) -> None:
-        """No more wakes; a sweep under way ends after its current step (see ``drain``)."""
-        if self._scheduler is not None:
-            self._scheduler.shutdown(wait=False)
-            self._scheduler = None
-        self._poke.set()
-
-    @property
-    def running(self) -> bool:
-        return self._scheduler is not None and bool(self._scheduler.running)
-
-    def wake_at(self, when: datetime) -> None:
-        """Make sure this process wakes by ``when`` (called whenever a due time moves)."""
-        if self._scheduler is None:
-            return
-        job = self._scheduler.get_job("wake")
-        if job is not None and job.next_run_time is not None and job.next_run_time <= when:
-            return
-        if when - utcnow() <= NEAR:
-            self._poke.set()
-        self._scheduler.add_job(
-            self.sweep,
-            "date",
-            run_date=max(when, utcnow()),
-            id="wake",
-            replace_existing=True,
-            misfire_grace_time=None,
-        )
-
-    async def sweep(self) -> None:
-        """Deliver what is due; stay awake while more falls due within ``NEAR``, then sleep
-        until the next due time. A database outage skips the round (the next sweep retries)."""
-        try:
-            await self._sweep()
-        except Exception as exc:
-            self.sweeps.failed()
-            if not database_unavailable(exc):
-                raise
-            log.warning("reminder sweep skipped: database unavailable (%r)", exc)
-
-    async def _sweep(self) -> None:
-        if self._lock.locked():
-            self._poke.set()
-            return
-        async with self._lock:
-            while self._scheduler is not None:
-                if await self.tick() == CLAIM_BATCH:
-                    continue
-                nxt = await self.reminders.next_wake(exclude=set(self._claims))
-                if nxt is None:
-                    return
-                wait = (nxt - utcnow()).total_seconds()
-                if wait > NEAR.total_seconds():
-                    self.wake_at(nxt)
-                    return
-                await self._nap(wait)
-
-    async def _nap(self, seconds: float) -> None:
-        """Sleep until the next due time, or until a sooner one is planned."""
-        self._poke.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._poke.wait(), timeout=max(0.0, seconds))
-
-    async def tick(self) -> int:
-        """Claim due reminders (as many as there is room for) and start delivering them.
-
-        While the queue is full it waits until half of it has gone, then claims the room
-        in one batch: a claim (and the load behind it) per batch, not per delivery."""
-        while len(self._in_flight) > DELIVERY_CONCURRENCY:
-            await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
-        room = min(CLAIM_BATCH, 2 * DELIVERY_CONCURRENCY - len(self._in_flight))
-        lease = timedelta(seconds=self.settings.reminder_lease_seconds)
-        claimed = await self.reminders.claim_due(
-            utcnow(), self.worker, lease, room, exclude=set(self._claims)
-        )
-        self.sweeps.completed()  # progress, for /healthz: a long sweep is not a stuck one
-        for reminder in claimed:
-            self._claims[reminder.id] = str(reminder.claim_token)
-        loaded = await self._load(claimed)
-        for reminder in claimed:
-            task = asyncio.create_task(
-                self._deliver_guarded(reminder, loaded.get(reminder.incident_id))
-            )
-            self._in_flight.add(task)
-            task.add_done_callback(self._in_flight.discard)
-            task.add_done_callback(functools.partial(self._delivered, reminder.id))
-        self._keep_leases()
-        return CLAIM_BATCH if len(claimed) == room else len(claimed)
-
-    async def _load(self, claimed: list[Reminder]) -> dict[int, tuple[Incident, int]]:
-        """The incidents of a claimed batch, in one query. If the database fails here,
-        each delivery loads its own (and meets the same outage, so it retries later)."""
-        try:
-            return await self.incidents.for_reminders({r.incident_id for r in claimed})
-        except Exception as exc:
-            log.warning("could not load the incidents of %d reminders: %r", len(claimed), exc)
-            return {}
-
-    def _delivered(self, reminder_id: int, _task: asyncio.Task[None]) -> None:
-        """A delivery ended (however): its row may be claimed again."""
-        self._claims.pop(reminder_id, None)
-
-    def _keep_leases(self) -> None:
-        if self._claims and (self._heartbeat is None or self._heartbeat.done()):
-            self._heartbeat = asyncio.create_task(self._heartbeats())
-
-    async def _heartbeats(self) -> None:
-        """Renew the lease of every delivery in flight, a few times per lease, until none is
-        left: a delivery keeps its row however long Slack takes. If the database cannot be
-        reached the lease may run out; another replica then takes the row over, and the
-        token fence keeps this delivery from acting on it."""
-        lease = timedelta(seconds=self.settings.reminder_lease_seconds)
-        while self._claims:
-            await asyncio.sleep(lease.total_seconds() / HEARTBEATS_PER_LEASE)
-            claims = dict(self._claims)
-            try:
-                await self.reminders.renew(claims, utcnow() + lease)
-            except Exception as exc:
-                log.warning("could not renew %d reminder leases: %r", len(claims), exc)
-
-    async def drain(self, timeout: float = 10.0) -> None:
-        """Let a sweep under way and the deliveries it started finish (used on shutdown,
-        before the database connections are closed under them)."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(timeout):
-                async with self._lock:
-                    pass
-        if self._in_flight:
-            await asyncio.wait(set(self._in_flight), timeout=timeout)
-        if self._heartbeat is not None:
-            self._heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._heartbeat
-
-    # -- delivery --------------------------------------------------------------------------
-
-    async def _deliver_guarded(
-        self, reminder: Reminder, loaded: tuple[Incident, int] | None = None
-    ) -> None:
-        self.metrics.reminders_due.inc()
-        known = {"team": reminder.team_id, "reminder": reminder.kind, "status": reminder.stage}
-        async with self._slots:
-            with logs.scope(**known) as fields:
-                started = time.perf_counter()
-                outcome = "sent"
-                try:
-                    await self.deliver(reminder, loaded)
-                except Exception as exc:
-                    gone = workspace_gone(exc)
-                    outcome = "dropped" if gone else "retry"
-                    try:
-                        if gone:
-                            await self._drop(reminder, exc)
-                        else:
-                            await self._retry_later(reminder, exc)
-                    except Exception as lost:
-                        # The database is away too: the lease runs out, a sweep takes the
-                        # reminder again, and _already_posted keeps it from posting twice.
-                        outcome = "retry-after-lease"
-                        log.warning("reminder %s: could not release it: %r", reminder.id, lost)
-                fields["outcome"] = outcome
-                fields["ms"] = round((time.perf_counter() - started) * 1000, 1)
-                log.info("reminder %s %s", reminder.kind, outcome, extra=fields)
-
-    async def _drop(self, reminder: Reminder, exc: Exception) -> None:
-        """The workspace uninstalled Amends (or its token is dead): no retry can succeed."""
-        log.warning(
-            "reminder %s for incident %s dropped: workspace %s is gone (%s)",
-            reminder.id,
-            reminder.incident_id,
-            reminder.team_id,
-            slack_error(exc) if isinstance(exc, SlackApiError) else "not installed",
-        )
-        await self.reminders.finish(reminder, CANCELLED)
-
-    async def _retry_later(self, reminder: Reminder, exc: Exception) -> None:
-        error = slack_error(exc) if isinstance(exc, SlackApiError) else repr(exc)
-        backoff = min(MAX_BACKOFF, timedelta(seconds=2 ** min(reminder.attempts, 8)))
-        log.warning(
-            "reminder %s for incident %s failed (%s); retrying in %s",
-            reminder.id,
-            reminder.incident_id,
-            error,
-            backoff,
-        )
-        retry_at = utcnow() + backoff
-        if await self.reminders.release(reminder, retry_at=retry_at, error=error):
-            self.wake_at(retry_at)
 
     async def deliver(self, reminder: Reminder, loaded: tuple[Incident, int] | None = None) -> None:
         """Deliver one claimed reminder; ``loaded`` is its incident and customer count when
@@ -435,8 +195,8 @@ class ReminderEngine:
             await self._deliver_follow_up(reminder, incident)
             return
         if reminder.kind == CONTACT_CLOCK:
-            return await deliver_contact_clock(self, reminder, incident)
-        if incident is None or Status(incident.status) not in ACTIVE_STATUSES:
+            return await self._deliver_contact_clock(reminder, incident)
+        if incident is None or incident.status not in ACTIVE_STATUSES:
             await self.reminders.finish(reminder, CANCELLED)
             return
         if incident.paused:
@@ -454,24 +214,74 @@ class ReminderEngine:
             overdue, blocks = self._escalation(d)
             if ts is not None:
                 await self._dm_once(d, ts, d.owner, escalation_dm_text(d.card, overdue), blocks)
-            next_stage, next_due = "due", now + incident_cadence(self.settings, incident)
+            next_stage = "due"
+            next_due = clock.reminder_after_escalation(self.settings, incident, now)
         else:
             ts = await self._post_once(d, self._remind)
-            cadence = incident_cadence(self.settings, incident)
-            next_stage, next_due = "escalate", now + self.settings.grace(card.severity, cadence)
+            next_stage = "escalate"
+            next_due = clock.escalation_due(self.settings, incident, now)
         event = f"reminder_{reminder.stage}"
         if ts is None or not await self._complete(d, ts, next_stage, next_due, event):
             return
         self.lateness.append((now - reminder.due_at).total_seconds())
         self.metrics.reminder_sent(self.lateness[-1])
-        self.wake_at(next_due)
+        self.wake(next_due)
+
+    async def _deliver_contact_clock(self, reminder: Reminder, incident: Incident | None) -> None:
+        """The comms owner hears, once, which customers' contact clocks ran out uncontacted
+        (``bot/customers/clock.py`` plans the row)."""
+        tier = self.settings.escalating_tier
+        if incident is None or incident.status not in ACTIVE_STATUSES:
+            await self.reminders.finish(reminder, CANCELLED)
+            return
+        now = utcnow()
+        overdue = await self.customers.clocks_run_out(incident.id, tier, now)
+        if not overdue:
+            await self.reminders.finish(reminder, CANCELLED)
+            await self._replan_contact_clock(incident)
+            return
+        logs.note(incident=incident.number)
+        client = await self.client_for(reminder.team_id)
+        card = incident_card(incident, self.settings.severities, customer_names=())
+        owner, note = await self._owner(client, reminder.team_id, card)
+        d = Delivery(client, card, incident, reminder, owner, note, now)
+
+        async def post(d: Delivery) -> str:
+            waiting = [(o.name, o.due) for o in overdue]
+            text = clock_reminder_text(d.card.label, d.owner, tier, waiting)
+            posted = await d.client.chat_postMessage(
+                channel=str(d.card.channel_id), text=text, metadata=reminder_metadata(d.reminder)
+            )
+            return str(posted["ts"])
+
+        ts = await self._post_once(d, post)
+        if ts is None:
+            return
+        await self.customers.mark_clock_alerted([o.id for o in overdue], now)
+        following = await self.customers.next_clock(incident.id, tier)
+        next_due = following or now + QUIET
+        detail = ", ".join(o.name for o in overdue)
+        if await self._complete(d, ts, "due", next_due, "contact_clock_ran_out", detail):
+            self.metrics.reminder_sent((now - reminder.due_at).total_seconds())
+            self.wake(next_due)
+
+    async def _replan_contact_clock(self, incident: Incident) -> None:
+        due = await self.customers.next_clock(incident.id, self.settings.escalating_tier)
+        if due is not None:
+            await self.reminders.schedule(incident.id, incident.team_id, due, kind=CONTACT_CLOCK)
+            self.wake(due)
 
     async def _deliver_follow_up(self, reminder: Reminder, incident: Incident | None) -> None:
         """Remind the follow-up owner while customers wait; stop once none do."""
         closure = incident.closure if incident else None
         counts = await self.customers.counts(reminder.incident_id)
         remaining = counts.total - counts.followed_up
-        if incident is None or closure is None or incident.status != "resolved" or not remaining:
+        if (
+            incident is None
+            or closure is None
+            or incident.status != Status.RESOLVED
+            or not remaining
+        ):
             await self.reminders.finish(reminder, CANCELLED)
             return
         logs.note(incident=incident.number, user=closure.follow_up_owner)
@@ -484,17 +294,7 @@ class ReminderEngine:
         d = Delivery(client, card, incident, reminder, closure.follow_up_owner, "", now)
 
         async def post(d: Delivery) -> str:
-            return await send_follow_up_reminder(
-                d.client,
-                self.reminders,
-                d.card,
-                d.reminder,
-                d.owner,
-                remaining,
-                counts.total,
-                overdue,
-                reminder_metadata(d.reminder),
-            )
+            return await self._remind_follow_up(d, remaining, counts.total, overdue)
 
         ts = await self._post_once(d, post)
         lead = card.roles.get("lead")
@@ -502,13 +302,13 @@ class ReminderEngine:
             blocks = follow_up_reminder_blocks(card, d.owner, remaining, counts.total, overdue)
             dm = overdue_dm_text(card, remaining, counts.total)
             await self._dm_once(d, ts, lead, dm, blocks)
-        next_due = now + self.settings.follow_up_reminder
+        next_due = clock.next_follow_up_reminder(self.settings, now)
         stage = "overdue" if overdue else "due"
         event, detail = f"follow_up_{stage}", str(remaining)
         if ts is None or not await self._complete(d, ts, stage, next_due, event, detail):
             return
         self.metrics.reminder_sent((now - reminder.due_at).total_seconds())
-        self.wake_at(next_due)
+        self.wake(next_due)
 
     # -- one delivery, recorded step by step and fenced by its claim -----------------------
 
@@ -576,17 +376,8 @@ class ReminderEngine:
 
     async def _withdraw(self, client: AsyncWebClient, card: IncidentCard, ts: str) -> None:
         """Someone acted (an update, a snooze) while this was being sent: take it back."""
-        try:
-            await client.chat_update(
-                channel=str(card.channel_id),
-                ts=ts,
-                text="Handled",
-                blocks=reminder_handled_blocks("handled meanwhile."),
-            )
-        except SlackApiError as exc:
-            log.warning(
-                "%s: could not withdraw a superseded reminder: %s", card.label, slack_error(exc)
-            )
+        message = retire_reminder_message("handled meanwhile.", "Handled")
+        await _retire(client, card, (str(card.channel_id), ts), message, "withdraw a superseded")
 
     async def _already_posted(self, d: Delivery) -> str | None:
         """The message an earlier claim of this version posted, if it reached Slack.
@@ -654,7 +445,9 @@ class ReminderEngine:
 
     async def _escalate(self, d: Delivery) -> str:
         overdue, blocks = self._escalation(d)
-        await self._retire_previous(d)
+        await self._retire_previous(
+            d, retire_reminder_message("escalated, see below.", "Escalated")
+        )
         posted = await d.client.chat_postMessage(
             channel=str(d.card.channel_id),
             text=f"The customer update for {d.card.label} is {overdue} min overdue.",
@@ -663,21 +456,30 @@ class ReminderEngine:
         )
         return str(posted["ts"])
 
-    async def _retire_previous(self, d: Delivery) -> None:
-        """The escalation carries the buttons now; the first reminder gives them up (only
+    async def _retire_previous(self, d: Delivery, message: dict[str, Any]) -> None:
+        """The new message carries the buttons now; the one before it gives them up (only
         while this claim holds the row)."""
-        previous = await self.reminders.take_message(d.reminder.incident_id, claim=d.reminder)
-        if previous is None:
-            return
-        try:
-            await d.client.chat_update(
-                channel=previous[0],
-                ts=previous[1],
-                text="Escalated",
-                blocks=reminder_handled_blocks("escalated, see below."),
-            )
-        except SlackApiError as exc:
-            log.warning("%s: could not retire the reminder: %s", d.card.label, slack_error(exc))
+        previous = await self.reminders.take_message(
+            d.reminder.incident_id, d.reminder.kind, claim=d.reminder
+        )
+        if previous is not None:
+            what = "retire the follow-up" if d.reminder.kind == FOLLOW_UP else "retire the"
+            await _retire(d.client, d.card, previous, message, what)
+
+    async def _remind_follow_up(
+        self, d: Delivery, remaining: int, total: int, overdue: bool
+    ) -> str:
+        """Post the follow-up reminder (the previous one gives up its button). The lead's
+        DM once overdue is sent once per version, by ``_dm_once``."""
+        superseded = retire_reminder_message("a newer follow-up reminder is below.", "Superseded")
+        await self._retire_previous(d, superseded)
+        posted = await d.client.chat_postMessage(
+            channel=str(d.card.channel_id),
+            text=f"{remaining} customers of {d.card.label} still need a follow-up.",
+            blocks=follow_up_reminder_blocks(d.card, d.owner, remaining, total, overdue),
+            metadata=reminder_metadata(d.reminder),
+        )
+        return str(posted["ts"])
 
     async def _owner(
         self, client: AsyncWebClient, team_id: str, card: IncidentCard
@@ -706,3 +508,19 @@ class ReminderEngine:
         left = bool(user.get("deleted"))
         self._users.put((team_id, user_id), left)
         return left
+
+
+async def _retire(
+    client: AsyncWebClient,
+    card: IncidentCard,
+    message_at: tuple[str, str],
+    message: dict[str, Any],
+    what: str,
+) -> None:
+    """Replace a reminder message (channel, ts) with what it became; a failure is logged:
+    the delivery that retires it goes on."""
+    channel, ts = message_at
+    try:
+        await client.chat_update(channel=channel, ts=ts, **message)
+    except SlackApiError as exc:
+        log.warning("%s: could not %s reminder: %s", card.label, what, slack_error(exc))
