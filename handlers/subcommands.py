@@ -23,7 +23,7 @@ from bot.incidents.policy import ACTIVE_STATUSES, ROLES
 from bot.playbooks.languages import parse_language
 from bot.runtime.services import Incident, Services
 from bot.settings import Settings
-from handlers import closing_commands, commands, directory, playbook_commands, playbooks
+from handlers import closing_commands, commands, directory, playbooks
 from handlers.errors import Listener, guarded
 from handlers.invocation import Call
 from handlers.parsing import Command, expect_args, parse_reopen, parse_user
@@ -233,22 +233,22 @@ TABLE: tuple[Subcommand, ...] = (
         "playbooks",
         "",
         "the playbooks, their owners and review dates",
-        anywhere=playbook_commands.list_playbooks,
+        anywhere=playbooks.list_playbooks,
         check=_no_arguments,
     ),
     Subcommand(
         "playbook",
         "<name>",
         "apply a playbook here: severity, update cadence, steps, customer templates",
-        anywhere=playbook_commands.playbook_runner(apply=playbooks.apply_playbook_here),
+        anywhere=playbooks.playbook_runner(apply=playbooks.apply_playbook_here),
         check=_playbook_name,
-        elsewhere=f"<name> {playbook_commands.REVIEWED}",
+        elsewhere=f"<name> {playbooks.REVIEWED}",
     ),
     Subcommand(
         "drill",
         "<playbook>",
         "rehearse a playbook: a marked incident that never reaches customers or the figures",
-        anywhere=playbook_commands.drill,
+        anywhere=playbooks.drill,
         check=_playbook_name,
         acks_itself=True,
     ),
