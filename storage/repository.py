@@ -38,7 +38,7 @@ class NewIncident:
     team_id: str
     title: str
     severity: str
-    status: str
+    status: Status
     reporter_id: str
     description: str = ""
     customer_impact: bool = False

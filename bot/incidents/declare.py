@@ -103,7 +103,7 @@ class DeclareFlow:
                 team_id=request.team_id,
                 title=title,
                 severity=severity,
-                status=Status.INVESTIGATING.value,
+                status=Status.INVESTIGATING,
                 reporter_id=request.reporter_id,
                 description=request.description.strip(),
                 customer_impact=request.customer_impact,

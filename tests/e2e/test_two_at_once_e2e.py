@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from messages import ids
 from storage.db import migrate
-from storage.models import utcnow
+from storage.models import Status, utcnow
 from storage.repository import IncidentStore, NewIncident, NewUpdate
 from tests.e2e.test_updates_e2e import CLEAN, declare, open_composer, text_input
 from tests.support.customer_helpers import (
@@ -97,7 +97,9 @@ async def test_two_updates_submitted_at_once_get_their_own_numbers(harness: Harn
 async def test_updates_recorded_at_once_are_numbered_one_to_n(engine: AsyncEngine) -> None:
     await migrate(engine)
     store = IncidentStore(engine)
-    incident = await store.create_pending(NewIncident(TEAM, "Checkout down", "SEV2", "open", ALICE))
+    incident = await store.create_pending(
+        NewIncident(TEAM, "Checkout down", "SEV2", Status.INVESTIGATING, ALICE)
+    )
     now = utcnow()
     recorded = await asyncio.gather(
         *(
