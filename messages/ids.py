@@ -111,6 +111,8 @@ class UpdateFields:
     ANYWAY_BLOCK: Final = "update_anyway"
     ANYWAY_ACTION: Final = "anyway"
     ANYWAY_VALUE: Final = "post_anyway"
+    PUBLIC_TITLE_BLOCK: Final = "update_public_title"
+    PUBLIC_TITLE_ACTION: Final = "public_title"
 
 
 class CloseFields:

@@ -232,6 +232,18 @@ def severity_settled(number: int, status: str) -> str:
 # ---- customer updates and reminders
 
 
+def public_title_required() -> str:
+    return (
+        "Give the incident a customer-facing title: the status page shows it instead of "
+        "the internal one."
+    )
+
+
+def public_title_unchanged(number: int, public: bool) -> str:
+    where = "on" if public else "off"
+    return f"INC-{number} is already {where} the status page."
+
+
 def update_empty() -> str:
     return "Write the update first: customers need to hear something."
 

@@ -52,11 +52,17 @@ def composer_modal(
     text: str,
     metadata: str,
     findings: Sequence[Finding] = (),
+    *,
+    public_title: str | None = None,
+    title_required: bool = False,
 ) -> dict[str, Any]:
+    """The composer; ``public_title`` prefills the customer-facing title, which is
+    ``title_required`` on an incident's first update."""
     f = UpdateFields
     title = escape(truncate(card.title, TITLE_MAX))
     blocks: list[Block] = [
         context(f"{card.label} · {card.severity} · {card.status} · {title}"),
+        _public_title_input(public_title, title_required),
         {
             "type": "input",
             "block_id": f.TEXT_BLOCK,
@@ -96,6 +102,27 @@ def composer_modal(
         "close": plain("Cancel", 24),
         "private_metadata": metadata[:3000],
         "blocks": blocks,
+    }
+
+
+def _public_title_input(public_title: str | None, required: bool) -> Block:
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": UpdateFields.PUBLIC_TITLE_ACTION,
+        "max_length": TITLE_MAX,
+    }
+    if public_title:
+        element["initial_value"] = truncate(public_title, TITLE_MAX)
+    return {
+        "type": "input",
+        "block_id": UpdateFields.PUBLIC_TITLE_BLOCK,
+        "optional": not required,
+        "label": plain("Customer-facing title"),
+        "element": element,
+        "hint": plain(
+            "What customers read on the status page, in their words "
+            "(the internal title stays in Slack)."
+        ),
     }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from slack_sdk.errors import SlackApiError
@@ -23,6 +23,7 @@ from bot.slack.header import closure_view, incident_card, refresh_header
 from bot.slack.outbox import QUEUED, Outbox, describe, transient
 from messages import refusals
 from messages.closing import resolved_template
+from messages.limits import TITLE_MAX
 from messages.model import IncidentCard
 from messages.tone import FINAL_RULES, RULES, Finding, check_tone
 from messages.updates import (
@@ -50,6 +51,24 @@ class Submitted:
 
     findings: list[Finding] = field(default_factory=list)
     posted: bool = False
+
+
+TITLE_RULES = tuple(rule for rule in RULES if not rule.flags_when_missing)
+"""The customer-facing title is checked like the text, except for what only a whole update
+must have (the apology, the next update time)."""
+
+
+def check_public_title(incident: Incident, raw: str, kind: str) -> str | None:
+    """The customer-facing title from the composer: required until the incident has one
+    (the final update may go without: the incident then stays off the status page)."""
+    title = " ".join(raw.split())
+    if not title:
+        if incident.public_title is None and kind == UPDATE:
+            raise UserError(refusals.public_title_required())
+        return None
+    if len(title) > TITLE_MAX:
+        raise UserError(refusals.title_too_long(TITLE_MAX, len(title)))
+    return title
 
 
 def check_update_text(text: str) -> str:
@@ -115,7 +134,13 @@ class UpdateService:
         card = incident_card(incident, self.settings.severities)
         draft = update_template(card, self.due_after(incident, utcnow()))
         metadata = json.dumps({"incident": incident.number, "response_url": response_url})
-        return composer_modal(card, draft, metadata)
+        return composer_modal(
+            card,
+            draft,
+            metadata,
+            public_title=incident.public_title,
+            title_required=incident.public_title is None,
+        )
 
     def final_composer(self, incident: Incident) -> dict[str, object]:
         """The composer for the “resolved” update, drafted from what the close recorded."""
@@ -123,18 +148,40 @@ class UpdateService:
         card = incident_card(incident, self.settings.severities)
         draft = resolved_template(card, closure_view(closure))
         metadata = json.dumps({"incident": incident.number, "kind": RESOLVED})
-        return composer_modal(card, draft, metadata)
+        return composer_modal(card, draft, metadata, public_title=incident.public_title)
 
     def review(
-        self, incident: Incident, text: str, metadata: str, findings: list[Finding]
+        self,
+        incident: Incident,
+        text: str,
+        metadata: str,
+        findings: list[Finding],
+        *,
+        kind: str = UPDATE,
+        public_title: str | None = None,
     ) -> dict[str, object]:
         """The composer again, showing the tone findings and the “post anyway” choice."""
         card = incident_card(incident, self.settings.severities)
-        return composer_modal(card, text, metadata, findings)
+        return composer_modal(
+            card,
+            text,
+            metadata,
+            findings,
+            public_title=public_title or incident.public_title,
+            title_required=incident.public_title is None and kind == UPDATE,
+        )
 
-    def gate(self, text: str, post_anyway: bool, kind: str = UPDATE) -> Submitted:
-        """Tone findings stop the first submit; the author may fix them or post anyway."""
+    def gate(
+        self, text: str, post_anyway: bool, kind: str = UPDATE, public_title: str | None = None
+    ) -> Submitted:
+        """Tone findings (in the text or the customer-facing title) stop the first submit;
+        the author may fix them or post anyway."""
         findings = check_tone(text, FINAL_RULES if kind == RESOLVED else RULES)
+        if public_title:
+            findings += [
+                replace(f, title=f"Customer-facing title: {f.title}")
+                for f in check_tone(public_title, TITLE_RULES)
+            ]
         if findings and not post_anyway:
             return Submitted(findings=findings)
         return Submitted(findings=findings, posted=True)
@@ -148,8 +195,10 @@ class UpdateService:
         *,
         findings: list[Finding],
         kind: str = UPDATE,
+        public_title: str | None = None,
     ) -> None:
-        """Record the update, tell the channel and the customers, and reset the clock."""
+        """Record the update (and the customer-facing title, when given), tell the channel
+        and the customers, and reset the clock."""
         self._check_final(incident, kind)
         now = utcnow()
         final = kind == RESOLVED
@@ -164,6 +213,7 @@ class UpdateService:
                 findings="; ".join(f.title for f in findings),
                 posted_anyway=bool(findings),
                 due_at=None if final else incident.next_update_due,
+                public_title=public_title,
             ),
             due,
         )

@@ -33,6 +33,7 @@ FAST = {
     "reminder_sweep_seconds": 0.5,
     "reminder_lease_seconds": 2,
 }
+PUBLIC_TITLE = "Some payments are failing"
 CLEAN = "We're sorry: checkout fails for some of you. We are fixing it. Next update by 14:00 UTC."
 
 
@@ -84,7 +85,10 @@ async def open_composer(h: Harness, channel: str, user: str = MARIA) -> dict[str
 
 
 def text_input(view: dict[str, Any], text: str, anyway: bool = False) -> dict[str, Any]:
-    values: dict[str, Any] = {"update_text": {"text": text}}
+    values: dict[str, Any] = {
+        "update_text": {"text": text},
+        "update_public_title": {"public_title": PUBLIC_TITLE},
+    }
     if anyway:
         values["update_anyway"] = {"anyway": ["post_anyway"]}
     return values
