@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from messages.blocks import escape
+
 COMMAND = "/incident"
 
 # ---- the command and its arguments
@@ -25,9 +27,15 @@ def takes_no_arguments(usage_line: str) -> str:
 
 def customers_usage() -> str:
     return (
-        f"Usage: `{COMMAND} customers` (the checklist), `{COMMAND} customers add Acme, Globex` "
-        f"or `{COMMAND} customers remove Acme`."
+        f"Usage: `{COMMAND} customers` (the checklist), `{COMMAND} customers add Acme, Globex`, "
+        f"`{COMMAND} customers remove Acme`, `{COMMAND} customers link Acme` (its private "
+        f"page) or `{COMMAND} customers revoke-link Acme`."
     )
+
+
+def no_customer_link(name: str) -> str:
+    name = escape(name)
+    return f"{name} has no link to revoke. `{COMMAND} customers link {name}` issues one."
 
 
 def customers_remove_usage() -> str:
@@ -239,7 +247,7 @@ def public_title_required() -> str:
     )
 
 
-def public_title_unchanged(number: int, public: bool) -> str:
+def already_public(number: int, public: bool) -> str:
     where = "on" if public else "off"
     return f"INC-{number} is already {where} the status page."
 

@@ -150,9 +150,10 @@ def posted_update_blocks(
     ]
 
 
-def customer_facing_blocks(card: IncidentCard, text: str) -> list[Block]:
-    """What customers see: the update and the incident title, nothing internal."""
-    return [section(f"*Update: {escape(truncate(card.title, TITLE_MAX))}*"), section(escape(text))]
+def customer_facing_blocks(public_title: str | None, text: str) -> list[Block]:
+    """What customers see: the update under the customer-facing title, nothing internal."""
+    heading = f"Update: {escape(truncate(public_title, TITLE_MAX))}" if public_title else "Update"
+    return [section(f"*{heading}*"), section(escape(text))]
 
 
 def _quote(text: str) -> str:

@@ -43,6 +43,7 @@ def not_a_drill() -> ColumnElement[bool]:
 
 @dataclass(frozen=True)
 class PublicUpdate:
+    number: int
     text: str
     posted_at: datetime
     final: bool
@@ -122,9 +123,9 @@ class StatusStore:
         by_incident: dict[int, list[PublicUpdate]] = {i: [] for i in ids}
         for incident_id, row in updates.all():
             by_incident[incident_id].append(
-                PublicUpdate(row.text, row.posted_at, row.kind == "resolved")
+                PublicUpdate(row.number, row.text, row.posted_at, row.kind == "resolved")
             )
-        resolved_at = dict(resolved.tuples().all())
+        resolved_at = {incident_id: at for incident_id, at in resolved.all()}
         return [_public_record(i, by_incident[i.id], resolved_at.get(i.id)) for i in incidents]
 
     async def set_public(self, incident_id: int, public: bool, actor_id: str) -> bool:

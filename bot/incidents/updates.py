@@ -24,7 +24,6 @@ from bot.slack.outbox import QUEUED, Outbox, describe, transient
 from messages import refusals
 from messages.closing import resolved_template
 from messages.limits import TITLE_MAX
-from messages.model import IncidentCard
 from messages.tone import FINAL_RULES, RULES, Finding, check_tone
 from messages.updates import (
     UPDATE_MAX,
@@ -146,7 +145,7 @@ class UpdateService:
         """The composer for the “resolved” update, drafted from what the close recorded."""
         closure = self._closure_of(incident)
         card = incident_card(incident, self.settings.severities)
-        draft = resolved_template(card, closure_view(closure))
+        draft = resolved_template(card, closure_view(closure), incident.public_title)
         metadata = json.dumps({"incident": incident.number, "kind": RESOLVED})
         return composer_modal(card, draft, metadata, public_title=incident.public_title)
 
@@ -234,19 +233,19 @@ class UpdateService:
             blocks=posted_update_blocks(card, text, author_id, count, bool(findings)),
         )
         if self.settings.customer_channel and kind in (UPDATE, RESOLVED):
-            await self._tell_customers(client, incident, count, text, card)
+            await self._tell_customers(client, fresh, count, text)
         await self.retire_reminder(
             client, fresh, f"<@{author_id}> posted customer update #{count}."
         )
         await refresh_header(self.outbox, client, fresh, self.settings.severities)
 
     async def _tell_customers(
-        self, client: AsyncWebClient, incident: Incident, count: int, text: str, card: IncidentCard
+        self, client: AsyncWebClient, incident: Incident, count: int, text: str
     ) -> None:
         """Post to the customer channel (joining it if needed), parked if Slack is away;
         behind the incident's parked calls, so customers read the updates in order."""
         channel = str(self.settings.customer_channel)
-        blocks = customer_facing_blocks(card, text)
+        blocks = customer_facing_blocks(incident.public_title, text)
         parked = {"channel": channel, "text": text, "blocks": blocks}
         what = f"customer update #{count} in the customer channel"
         error = QUEUED

@@ -21,12 +21,14 @@ from bot.slack.calls import ClientFor
 from bot.slack.event_deliveries import EventDeliveries
 from bot.slack.outbox import Outbox
 from bot.slack.workspaces import Departures
+from bot.status_page.service import StatusService
 from storage.closures import ClosureStore
 from storage.customers import CustomerStore
 from storage.models import Incident as Incident
 from storage.outbox import OutboxStore, SeenEvents
 from storage.reminders import ReminderStore
 from storage.repository import IncidentStore
+from storage.status import StatusStore
 from storage.workspaces import WorkspaceWork
 
 
@@ -44,6 +46,7 @@ class Services:
     reports: ReportService
     events: EventDeliveries
     departures: Departures
+    status: StatusService
 
     @classmethod
     def build(
@@ -86,4 +89,5 @@ class Services:
             reports=reports,
             events=EventDeliveries(SeenEvents(store.engine)),
             departures=Departures(WorkspaceWork(store.engine)),
+            status=StatusService(StatusStore(store.engine), settings, updates),
         )

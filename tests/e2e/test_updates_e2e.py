@@ -117,7 +117,8 @@ async def test_an_update_from_the_composer_reaches_the_customers_as_written(fast
     await post_clean_update(h)
     to_customers = await h.double.wait_for(lambda: h.double.messages(h.customers))
     assert to_customers[0]["text"] == CLEAN
-    assert "Checkout down" in json.dumps(to_customers[0]["blocks"])
+    assert PUBLIC_TITLE in json.dumps(to_customers[0]["blocks"])
+    assert "Checkout down" not in json.dumps(to_customers[0]["blocks"])
     incident = await h.store.by_number(TEAM, 1)
     assert incident is not None
     updates = await h.store.updates(incident.id)
