@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,5 +129,6 @@ async def set_public(h: Harness, channel: str, choice: str) -> None:
 async def customer_link(h: Harness, channel: str, name: str) -> str:
     """The private page path of ``name``, as ``/incident customers link`` hands it over."""
     answer = await command(h, channel, f"customers link {name}")
-    url = next(word for word in answer.split() if "/c/" in word)
-    return url[url.index("/c/") :]
+    found = re.search(r"/c/[A-Za-z0-9_-]+", answer)
+    assert found, answer
+    return found.group(0)
