@@ -74,9 +74,9 @@ def customer_incident_view(settings: Settings, record: CustomerIncident) -> Inci
 def update_channels(settings: Settings) -> str:
     """Where every customer update went. The contact records of direct delivery (Slack
     Connect, e-mail) are another branch's: when they land, name each update's own here."""
-    places = ["on the status page"]
+    places = ["published on the status page"]
     if settings.customer_channel:
-        places.append("in our shared Slack channel")
+        places.append("in our customer channel in Slack")
     return " and ".join(places)
 
 
