@@ -10,6 +10,7 @@ from handlers import (
     closing,
     customers,
     events,
+    home,
     middleware,
     reminders,
     subcommands,
@@ -27,4 +28,5 @@ def register(app: AsyncApp, services: Services) -> None:
     customers.register(app, services)
     closing.register(app, services)
     events.register(app, services)
+    home.register(app, services)
     app.error(handle_error)

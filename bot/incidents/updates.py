@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -40,6 +40,8 @@ from storage.repository import IncidentStore, NewUpdate
 log = logging.getLogger(__name__)
 
 Waker = Callable[[datetime], None]
+Watcher = Callable[[AsyncWebClient, Incident, Collection[str]], Awaitable[None]]
+"""Told after an incident's roles change or an update is posted (the App Home listens)."""
 UPDATE, CONTACTED_KIND, RESOLVED = "update", "contacted", "resolved"
 """Kinds of customer touchpoints: a written update, a direct contact, the final update."""
 
@@ -93,6 +95,17 @@ class UpdateService:
         self.reminders = reminders
         self.settings = settings
         self.waker = waker
+        self.watchers: list[Watcher] = []
+
+    def on_change(self, watcher: Watcher) -> None:
+        self.watchers.append(watcher)
+
+    async def changed(
+        self, client: AsyncWebClient, incident: Incident, also: Collection[str] = ()
+    ) -> None:
+        """Tell the watchers that ``incident`` changed for the people in it (and ``also``)."""
+        for watcher in self.watchers:
+            await watcher(client, incident, also)
 
     # -- the clock -------------------------------------------------------------------------
 
@@ -238,6 +251,7 @@ class UpdateService:
             client, fresh, f"<@{author_id}> posted customer update #{count}."
         )
         await refresh_header(self.outbox, client, fresh, self.settings.severities)
+        await self.changed(client, fresh)
 
     async def _tell_customers(
         self, client: AsyncWebClient, incident: Incident, count: int, text: str

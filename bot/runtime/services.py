@@ -12,6 +12,7 @@ from bot.incidents.changes import IncidentService
 from bot.incidents.closing import CloseService
 from bot.incidents.customers import CustomerService
 from bot.incidents.declare import HEADER_POSTED, DeclareFlow
+from bot.incidents.home import HomeService
 from bot.incidents.reminders import ReminderEngine
 from bot.incidents.report import ReportService
 from bot.incidents.updates import UpdateService
@@ -24,6 +25,7 @@ from bot.slack.workspaces import Departures
 from bot.status_page.service import StatusService
 from storage.closures import ClosureStore
 from storage.customers import CustomerStore
+from storage.home import HomeStore
 from storage.models import Incident as Incident
 from storage.outbox import OutboxStore, SeenEvents
 from storage.reminders import ReminderStore
@@ -47,6 +49,7 @@ class Services:
     events: EventDeliveries
     departures: Departures
     status: StatusService
+    home: HomeService
 
     @classmethod
     def build(
@@ -75,6 +78,8 @@ class Services:
             engine.wake_at,
         )
         declare = DeclareFlow(store, settings, updates)
+        home = HomeService(HomeStore(store.engine), settings, outbox)
+        updates.on_change(home.incident_changed)
         outbox.on_delivered(HEADER_POSTED, declare.header_posted)
         return cls(
             settings=settings,
@@ -90,4 +95,5 @@ class Services:
             events=EventDeliveries(SeenEvents(store.engine)),
             departures=Departures(WorkspaceWork(store.engine)),
             status=StatusService(StatusStore(store.engine), settings, updates),
+            home=home,
         )
