@@ -18,8 +18,8 @@ from messages.model import ROLE_LABELS
 
 HOME_ITEMS = 20
 """Items per list: 4 lists of (20 items + a heading, a divider and a "more" line) + the
-title stays under Slack's 100 blocks per view."""
-VIEW_BLOCKS_MAX = 100
+title stays under Slack's 100 blocks per view (no cut: a view over the limit is an error
+to see, not blocks to lose silently)."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def home_view(lists: HomeLists) -> dict[str, object]:
         len(lists.playbooks),
         "None of your playbooks is due for review.",
     )
-    return {"type": "home", "blocks": blocks[:VIEW_BLOCKS_MAX]}
+    return {"type": "home", "blocks": blocks}
 
 
 def _part(title: str, items: list[Block], total: int, empty: str) -> list[Block]:

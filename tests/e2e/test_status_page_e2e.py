@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.models import Incident, utcnow
 from tests.support.customer_helpers import declare_with
 from tests.support.harness import MARIA, TEAM, Harness, start_harness, stop_harness
 from tests.support.status_helpers import (
@@ -123,6 +126,16 @@ async def test_public_off_twice_says_it_already_is(h: Harness) -> None:
     channel = await declare_with(h, "Acme Bank")
     await set_public(h, channel, "off")
     assert "already off the status page" in await command(h, channel, "public off")
+
+
+async def test_an_incident_older_than_90_days_is_off_the_page(h: Harness) -> None:
+    await scripted_incident(h)
+    long_ago = utcnow() - timedelta(days=91)
+    async with h.store.engine.begin() as connection:
+        await connection.execute(
+            update(Incident).values(created_at=long_ago, last_update_at=long_ago)
+        )
+    assert PUBLIC_TITLE not in (await fetch(h, "/status")).text
 
 
 async def test_an_incident_is_not_reachable_by_its_number(h: Harness) -> None:
