@@ -113,6 +113,13 @@ async def test_write_update_on_the_home_opens_the_composer(h: Harness) -> None:
     assert opened[0].args["view"]
 
 
+async def test_a_paused_incident_owes_no_update(h: Harness) -> None:
+    channel = await declare_with(h, "Acme Bank")
+    await h.driver.command("/incident", "pause", user_id=ALICE, channel_id=channel)
+    await h.double.wait_for(lambda: "paused" in json.dumps(h.double.messages(channel)))
+    assert "INC-1" not in part(await open_home(h, ALICE), "Customer updates you owe")
+
+
 async def test_a_role_change_refreshes_the_new_holders_home(h: Harness) -> None:
     channel = await declare_with(h, "Acme Bank")
     before = publishes_for(h, MARIA)

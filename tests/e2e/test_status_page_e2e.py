@@ -83,6 +83,15 @@ async def test_the_page_never_shows_people_customers_or_tone_findings(h: Harness
         assert internal.lower() not in page.text.lower(), internal
 
 
+async def test_a_direct_contact_touchpoint_is_not_shown_as_an_update(h: Harness) -> None:
+    await scripted_incident(h, resolved=False)
+    incident = await h.store.by_number(TEAM, 1)
+    assert incident is not None
+    await h.runtime.services.updates.customers_contacted(h.runtime.app.client, incident, MARIA)
+    page = await fetch(h, f"/status/incidents/{await public_id(h)}")
+    assert "contacted" not in page.text.lower()
+
+
 async def test_the_first_update_is_refused_without_a_customer_facing_title(h: Harness) -> None:
     channel = await declare_with(h, "Acme Bank")
     view = await open_composer(h, channel)
