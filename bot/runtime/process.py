@@ -23,7 +23,6 @@ from storage.db import create_engine, migrate
 from storage.installations import SignedStateStore, installation_store
 from storage.models import utcnow
 from storage.repository import IncidentStore
-from storage.status import StatusStore
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +80,7 @@ class Runtime:
             self.services.updates.outbox.store,
         )
         observability.install(web_app, EVENTS_PATH if events else None)
-        StatusPages(self.settings, StatusStore(self.engine)).install(web_app)
+        StatusPages(self.settings, self.services.status.store).install(web_app)
         if events:
             add_slack_routes(web_app, self.app, self.settings.slack_signing_secret, EVENTS_PATH)
         self.runner = web.AppRunner(web_app, access_log=None)
