@@ -133,6 +133,12 @@ class Settings(BaseSettings):
     contacted directly; the first tier listed reminds the comms owner when it runs out."""
     smtp_url: str | None = None
     smtp_from: str | None = None
+    public_url: str | None = None
+    """Where people reach ``PORT`` from outside (``https://status.example.com``): the base of
+    the links the status page, its feed and the customer pages write."""
+    status_page_title: str = Field(default="Service status", min_length=1, max_length=200)
+    status_page_team: str | None = None
+    """The workspace whose incidents ``/status`` shows; needed with OAuth (many workspaces)."""
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -143,7 +149,9 @@ class Settings(BaseSettings):
             raise ValueError("must be a bot token starting with xoxb-")
         return value
 
-    @field_validator("slack_client_id", "slack_client_secret", "slack_state_secret")
+    @field_validator(
+        "slack_client_id", "slack_client_secret", "slack_state_secret", "status_page_team"
+    )
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value.strip() or None if value else None
@@ -163,6 +171,15 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL such as https://slack.com/api/")
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_shape(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL such as https://status.example.com")
+        return value.rstrip("/")
 
     @field_validator("database_url")
     @classmethod

@@ -11,6 +11,7 @@ from handlers import (
     customers,
     directory,
     events,
+    home,
     middleware,
     playbooks,
     reminders,
@@ -31,4 +32,5 @@ def register(app: AsyncApp, services: Services) -> None:
     closing.register(app, services)
     playbooks.register(app, services)
     events.register(app, services)
+    home.register(app, services)
     app.error(handle_error)

@@ -15,7 +15,8 @@ from messages.closing import add_customers_modal
 from messages.report import figure_lines, figures_blocks, window_blocks
 
 WINDOW_DAYS = {"30d": 30, "90d": 90}
-CUSTOMERS_ACTIONS = ("", "add", "remove")
+LINK_ACTIONS = ("link", "revoke-link")
+CUSTOMERS_ACTIONS = ("", "add", "remove", *LINK_ACTIONS)
 
 
 async def customers(call: Call, incident: Incident) -> None:
@@ -31,6 +32,11 @@ async def customers(call: Call, incident: Incident) -> None:
         card = incident_card(incident, call.services.settings.severities)
         view = add_customers_modal(card, customers_form_metadata(incident.number))
         await open_view(call.client, call.command["trigger_id"], view, "Run the command again.")
+        return
+    if action in LINK_ACTIONS:
+        status = call.services.status
+        link = status.customer_link if action == "link" else status.revoke_link
+        await call.tell(await link(incident, rest, call.user_id))
         return
     if action == "add":
         names = await service.check_names(incident, rest)

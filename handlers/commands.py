@@ -110,6 +110,11 @@ async def resume(call: Call, incident: Incident) -> None:
     await call.services.updates.set_paused(call.client, incident, call.user_id, False)
 
 
+async def public(call: Call, incident: Incident) -> None:
+    public = call.parsed.args[0].lower() == "on"
+    await call.services.status.set_public(call.client, incident, call.user_id, public)
+
+
 async def _note(call: Call, note: str | None) -> None:
     if note:
         await call.tell(note)

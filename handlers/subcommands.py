@@ -93,13 +93,19 @@ def _customers(sub: Subcommand, parsed: Command, settings: Settings) -> None:
     action = parsed.args[0].lower() if parsed.args else ""
     if action not in closing_commands.CUSTOMERS_ACTIONS:
         raise UserError(refusals.customers_usage())
-    if action == "remove" and len(parsed.args) < 2:
+    if action in ("remove", *closing_commands.LINK_ACTIONS) and len(parsed.args) < 2:
         raise UserError(refusals.customers_usage())
 
 
 def _name(sub: Subcommand, parsed: Command, settings: Settings) -> None:
     if not parsed.rest:
         raise UserError(refusals.directory_usage())
+
+
+def _on_off(sub: Subcommand, parsed: Command, settings: Settings) -> None:
+    (choice,) = expect_args(parsed, 1, sub.usage(settings))
+    if choice.lower() not in ("on", "off"):
+        raise UserError(refusals.usage(sub.usage(settings)))
 
 
 def _reopen(sub: Subcommand, parsed: Command, settings: Settings) -> None:
@@ -174,9 +180,17 @@ TABLE: tuple[Subcommand, ...] = (
     Subcommand("pause", "", "stop update reminders", in_channel=commands.pause),
     Subcommand("resume", "", "restart update reminders", in_channel=commands.resume),
     Subcommand(
+        "public",
+        "<on|off>",
+        "show this incident on the public status page, or keep it off",
+        in_channel=commands.public,
+        check=_on_off,
+    ),
+    Subcommand(
         "customers",
         "",
-        "the contact checklist; `add <names>`, `remove <name>`",
+        "the contact checklist; `add <names>`, `remove <name>`, `link <name>` (its private "
+        "page), `revoke-link <name>`",
         in_channel=closing_commands.customers,
         check=_customers,
     ),

@@ -10,7 +10,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.incidents.customers import parse_customer_list
 from bot.incidents.declare import DeclareRequest, check_severity, check_title
 from bot.incidents.errors import UserError
-from bot.incidents.updates import RESOLVED, UPDATE, check_update_text
+from bot.incidents.updates import RESOLVED, UPDATE, check_public_title, check_update_text
 from bot.runtime.services import Services
 from handlers.controls import Submission, on_form
 from handlers.playbooks import chosen_playbook
@@ -57,14 +57,32 @@ async def update_submitted(form: Submission) -> None:
     )
     kind = RESOLVED if view_metadata(form.view).get("kind") == RESOLVED else UPDATE
     incident = await form.incident()
-    verdict = updates.gate(text, post_anyway, kind, incident.language)
+    try:
+        title = check_public_title(
+            incident, text_value(values, f.PUBLIC_TITLE_BLOCK, f.PUBLIC_TITLE_ACTION), kind
+        )
+    except UserError as exc:
+        await form.ack(
+            response_action="errors", errors={f.PUBLIC_TITLE_BLOCK: form_error(exc.message)}
+        )
+        return
+    verdict = updates.gate(text, post_anyway, kind, incident.language, title)
     if not verdict.posted:
-        review = updates.review(incident, text, form.view["private_metadata"], verdict.findings)
+        metadata = form.view["private_metadata"]
+        review = updates.review(
+            incident, text, metadata, verdict.findings, kind=kind, public_title=title
+        )
         await form.ack(response_action="update", view=review)
         return
     await form.ack()
     await updates.post(
-        form.client, incident, form.actor, text, findings=verdict.findings, kind=kind
+        form.client,
+        incident,
+        form.actor,
+        text,
+        findings=verdict.findings,
+        kind=kind,
+        public_title=title,
     )
 
 

@@ -117,13 +117,15 @@ def add_customers_modal(card: IncidentCard, metadata: str) -> dict[str, Any]:
     }
 
 
-def resolved_template(card: IncidentCard, closure: ClosureView) -> str:
-    """The final customer update's first draft, from what the close recorded."""
-    lines = [
-        f"We're sorry for the trouble. The problem is resolved: {card.title}.",
-        f"What happened: {closure.impact_summary or card.impact_text or card.title}",
-        f"Why: {closure.root_cause}",
-    ]
+def resolved_template(card: IncidentCard, closure: ClosureView, public_title: str | None) -> str:
+    """The final customer update's first draft, from what the close recorded; it names the
+    incident by its customer-facing title (the internal title stays in Slack)."""
+    resolved = f"resolved: {public_title}." if public_title else "resolved."
+    happened = closure.impact_summary or card.impact_text or public_title
+    lines = [f"We're sorry for the trouble. The problem is {resolved}"]
+    if happened:
+        lines.append(f"What happened: {happened}")
+    lines.append(f"Why: {closure.root_cause}")
     if closure.prevention:
         lines.append(f"What we are changing: {closure.prevention}")
     if closure.amends:

@@ -32,6 +32,13 @@ REMINDER_SNOOZE: Final = re.compile(
     r"^reminder_snooze:(?P<minutes>" + "|".join(str(m) for m in SNOOZE_MINUTES) + r")$"
 )
 
+# The App Home's buttons beside the incident ones (which reuse the header's ids).
+# Slack wants action ids unique within a view, so each carries its incident or playbook.
+HOME_WRITE: Final = re.compile(r"^home_write:\d{1,9}$")
+HOME_CHECKLIST: Final = re.compile(r"^home_checklist:\d{1,9}:[a-z_]+$")
+"""The customer checklist, sent as a direct message (a Home click has no response_url)."""
+HOME_PLAYBOOK_REVIEW: Final = re.compile(r"^home_playbook_review:\d{1,4}$")
+
 # The customer checklist's controls.
 CHECKLIST_PREV: Final = "checklist_prev"
 CHECKLIST_NEXT: Final = "checklist_next"
@@ -79,6 +86,21 @@ def playbook_step(position: int) -> str:
     return f"playbook_step:{position}"
 
 
+def home_write(number: int) -> str:
+    """The Home's "Write update" button of incident ``number`` (read by :data:`HOME_WRITE`)."""
+    return f"home_write:{number}"
+
+
+def home_checklist(number: int, where: str) -> str:
+    """A Home button that sends the incident's checklist (read by :data:`HOME_CHECKLIST`)."""
+    return f"home_checklist:{number}:{where}"
+
+
+def home_playbook_review(index: int) -> str:
+    """The Home's "How to review" button of the ``index``-th playbook due."""
+    return f"home_playbook_review:{index}"
+
+
 def incident_block(number: int, *parts: object) -> str:
     """``incident:<number>:<part>:…``, the block id :data:`INCIDENT_BLOCK` reads."""
     return ":".join(["incident", str(number), *(str(p) for p in parts)])
@@ -123,6 +145,8 @@ class UpdateFields:
     ANYWAY_BLOCK: Final = "update_anyway"
     ANYWAY_ACTION: Final = "anyway"
     ANYWAY_VALUE: Final = "post_anyway"
+    PUBLIC_TITLE_BLOCK: Final = "update_public_title"
+    PUBLIC_TITLE_ACTION: Final = "public_title"
 
 
 class CloseFields:

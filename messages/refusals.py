@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
+from messages.blocks import escape
+
 COMMAND = "/incident"
 
 # ---- the command and its arguments
@@ -26,9 +28,15 @@ def takes_no_arguments(usage_line: str) -> str:
 
 def customers_usage() -> str:
     return (
-        f"Usage: `{COMMAND} customers` (the checklist), `{COMMAND} customers add Acme, Globex` "
-        f"or `{COMMAND} customers remove Acme`."
+        f"Usage: `{COMMAND} customers` (the checklist), `{COMMAND} customers add Acme, Globex`, "
+        f"`{COMMAND} customers remove Acme`, `{COMMAND} customers link Acme` (its private "
+        f"page) or `{COMMAND} customers revoke-link Acme`."
     )
+
+
+def no_customer_link(name: str) -> str:
+    name = escape(name)
+    return f"{name} has no link to revoke. `{COMMAND} customers link {name}` issues one."
 
 
 def customers_remove_usage() -> str:
@@ -231,6 +239,18 @@ def severity_settled(number: int, status: str) -> str:
 
 
 # ---- customer updates and reminders
+
+
+def public_title_required() -> str:
+    return (
+        "Give the incident a customer-facing title: the status page shows it instead of "
+        "the internal one."
+    )
+
+
+def already_public(number: int, public: bool) -> str:
+    where = "on" if public else "off"
+    return f"INC-{number} is already {where} the status page."
 
 
 def update_empty() -> str:

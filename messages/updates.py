@@ -54,12 +54,17 @@ def composer_modal(
     findings: Sequence[Finding] = (),
     *,
     reach: str = "",
+    public_title: str | None = None,
+    title_required: bool = False,
 ) -> dict[str, Any]:
-    """``reach`` says how many customers the update reaches directly (shown under the text)."""
+    """The composer; ``reach`` says how many customers the update reaches directly (shown
+    under the text); ``public_title`` prefills the customer-facing title, which is
+    ``title_required`` on an incident's first update."""
     f = UpdateFields
     title = escape(truncate(card.title, TITLE_MAX))
     blocks: list[Block] = [
         context(f"{card.label} · {card.severity} · {card.status} · {title}"),
+        _public_title_input(public_title, title_required),
         {
             "type": "input",
             "block_id": f.TEXT_BLOCK,
@@ -104,6 +109,27 @@ def composer_modal(
     }
 
 
+def _public_title_input(public_title: str | None, required: bool) -> Block:
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": UpdateFields.PUBLIC_TITLE_ACTION,
+        "max_length": TITLE_MAX,
+    }
+    if public_title:
+        element["initial_value"] = truncate(public_title, TITLE_MAX)
+    return {
+        "type": "input",
+        "block_id": UpdateFields.PUBLIC_TITLE_BLOCK,
+        "optional": not required,
+        "label": plain("Customer-facing title"),
+        "element": element,
+        "hint": plain(
+            "What customers read on the status page, in their words "
+            "(the internal title stays in Slack)."
+        ),
+    }
+
+
 def _findings_text(findings: Sequence[Finding]) -> str:
     lines = ["*Before you post — the tone check noticed:*"]
     for finding in findings:
@@ -131,9 +157,26 @@ def posted_update_blocks(
     ]
 
 
-def customer_facing_blocks(card: IncidentCard, text: str) -> list[Block]:
-    """What customers see: the update and the incident title, nothing internal."""
-    return [section(f"*Update: {escape(truncate(card.title, TITLE_MAX))}*"), section(escape(text))]
+def customer_heading(public_title: str | None) -> str:
+    """The heading customers read (a message's first line, an e-mail's subject): the
+    customer-facing title, never the internal one."""
+    return f"Update: {truncate(public_title, TITLE_MAX)}" if public_title else "Update"
+
+
+def customer_facing_blocks(
+    public_title: str | None, text: str, page_url: str | None = None
+) -> list[Block]:
+    """What customers see: the update under the customer-facing title, nothing internal;
+    a customer reached directly also gets the link to its own page."""
+    blocks = [section(f"*{escape(customer_heading(public_title))}*"), section(escape(text))]
+    if page_url:
+        blocks.append(context(customer_page_line(page_url)))
+    return blocks
+
+
+def customer_page_line(page_url: str) -> str:
+    """The line under a direct message that leads the customer to its own page."""
+    return f"Everything we told you about this, and how we make amends: {page_url}"
 
 
 def _quote(text: str) -> str:

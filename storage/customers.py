@@ -306,6 +306,16 @@ class CustomerStore:
             await _events(session, incident_id, actor_id, "customer_removed", [row.name])
             return row
 
+    async def named(self, incident_id: int, name: str) -> AffectedCustomer | None:
+        """The incident's customer called ``name`` (case does not matter), if any."""
+        async with self._sessions() as session:
+            return await session.scalar(
+                select(AffectedCustomer).where(
+                    AffectedCustomer.incident_id == incident_id,
+                    AffectedCustomer.name_key == name_key(name),
+                )
+            )
+
     async def names(self, incident_id: int) -> list[str]:
         async with self._sessions() as session:
             rows = await session.scalars(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
@@ -18,7 +19,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, query_expression, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -70,6 +73,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def new_public_id() -> str:
+    """An incident's id on the public status page: random, so the pages cannot be walked
+    by counting (the sequential number would also tell how many incidents there were)."""
+    return secrets.token_urlsafe(9)
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -82,6 +91,7 @@ class Incident(Base):
         UniqueConstraint("team_id", "number", name="uq_incidents_team_number"),
         Index("ix_incidents_team_channel", "team_id", "channel_id"),
         Index("ix_incidents_team_status", "team_id", "status"),
+        Index("ix_incidents_public_id", "public_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -114,6 +124,14 @@ class Incident(Base):
     """The language customer messages are drafted in (a playbook's, or set by hand)."""
     cadence_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
     """The applied playbook's update cadence; empty, the severity's cadence holds."""
+    public_title: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    """The title customers read (asked for at the first customer update); the internal
+    ``title`` never leaves Slack."""
+    public: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
+    """Shown on the public status page (``/incident public off`` keeps it off)."""
+    public_id: Mapped[str | None] = mapped_column(String(32), default=new_public_id)
+    """Every incident has one (migration 0008 gave the older ones theirs); nullable only
+    because SQLite cannot add a required column to a table others point at."""
 
     roles: Mapped[list[RoleAssignment]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", lazy="selectin"
@@ -379,6 +397,35 @@ class PlaybookReview(Base):
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     reviewed_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
     last_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class CustomerLink(Base):
+    """A customer's private page link (``/c/<token>``), one per customer name in a
+    workspace, for all of that customer's incidents. The token is kept as issued so the
+    same link can be sent again with every update; revoking it sets ``revoked_at`` and the
+    next link issued is a new token."""
+
+    __tablename__ = "customer_links"
+    __table_args__ = (
+        Index(
+            "uq_customer_links_live",
+            "team_id",
+            "name_key",
+            unique=True,
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+    )
+    """At most one live link per customer: two people asking at once get the same one."""
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    name_key: Mapped[str] = mapped_column(String(200))
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revoked_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class SeenRequest(Base):

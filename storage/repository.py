@@ -58,6 +58,8 @@ class NewUpdate:
     findings: str = ""
     posted_anyway: bool = False
     due_at: datetime | None = None
+    public_title: str | None = None
+    """The customer-facing title given with this update, stored on the incident."""
 
 
 # Keyed by schema as well as workspace: advisory locks are database-wide, and deployments
@@ -328,10 +330,11 @@ class IncidentStore:
                 posted_at=update_.posted_at,
             )
             session.add(row)
+            titled = {} if update_.public_title is None else {"public_title": update_.public_title}
             await session.execute(
                 update(Incident)
                 .where(Incident.id == incident_id)
-                .values(last_update_at=update_.posted_at, next_update_due=next_due)
+                .values(last_update_at=update_.posted_at, next_update_due=next_due, **titled)
             )
             detail = update_.kind + (
                 " (posted despite tone findings)" if update_.posted_anyway else ""

@@ -21,7 +21,7 @@ import contextlib
 import logging
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -33,9 +33,10 @@ from bot.settings import Settings
 from bot.slack.calls import ClientFor, slack_error
 from bot.slack.header import incident_card
 from bot.slack.outbox import Delivered, Outbox
+from bot.status_page import customer_page_url
 from messages.directory import channel_gone_text, reach_line
 from messages.model import IncidentCard
-from messages.updates import customer_facing_blocks
+from messages.updates import customer_facing_blocks, customer_heading, customer_page_line
 from storage.customers import CustomerStore, Reachable
 from storage.models import Incident
 
@@ -78,6 +79,10 @@ class Pacer:
             self._locks.pop(key, None)
 
 
+Links = Callable[[str, str, str], Awaitable[str]]
+"""(team, customer name, who asked) → the customer's page token (``StatusStore.link_for``)."""
+
+
 class Reach:
     def __init__(
         self,
@@ -86,7 +91,10 @@ class Reach:
         client_for: ClientFor,
         settings: Settings,
         mailer: Mailer | None,
+        links: Links | None = None,
     ) -> None:
+        self.links = links
+        """Issues (or finds) a customer's private page link: every direct message carries it."""
         self.customers = customers
         self.outbox = outbox
         self.client_for = client_for
@@ -146,16 +154,30 @@ class Reach:
         async def one(customer: Reachable) -> None:
             slack, email = self._ways(customer)
             async with slots:
+                page = await self._page_url(incident.team_id, customer, author)
                 if slack:
                     await self._guarded(
-                        self._post(client, card, incident, customer, number, text, author)
+                        self._post(client, card, incident, customer, number, text, author, page)
                     )
                 if email:
                     await self._guarded(
-                        self._mail(client, card, incident, customer, number, text, author)
+                        self._mail(client, card, incident, customer, number, text, author, page)
                     )
 
         await asyncio.gather(*(one(c) for c in recipients))
+
+    async def _page_url(self, team_id: str, customer: Reachable, author: str) -> str | None:
+        """The customer's own page, linked from every direct message (its link issued on
+        first use); a message still goes without it if the link cannot be had."""
+        if self.links is None:
+            return None
+        try:
+            return customer_page_url(
+                self.settings, await self.links(team_id, customer.name, author)
+            )
+        except Exception:
+            log.exception("could not issue %s's page link", customer.name)
+            return None
 
     async def _guarded(self, work: Any) -> None:
         """One customer's failure never stops the others (it is logged)."""
@@ -173,6 +195,7 @@ class Reach:
         number: int,
         text: str,
         author: str,
+        page: str | None = None,
     ) -> None:
         context = _context(incident, customer, author, SLACK)
         async with self.pacer.turn(customer.slack_channel):
@@ -186,7 +209,7 @@ class Reach:
                     context=context,
                     channel=customer.slack_channel,
                     text=text,
-                    blocks=customer_facing_blocks(card, text),
+                    blocks=customer_facing_blocks(incident.public_title, text, page),
                 )
             except SlackApiError as exc:
                 if slack_error(exc) not in CHANNEL_GONE:
@@ -202,10 +225,11 @@ class Reach:
         number: int,
         text: str,
         author: str,
+        page: str | None = None,
     ) -> None:
-        args = mail_args(
-            str(self.settings.smtp_from), customer.emails, f"Update: {card.title}", text
-        )
+        body = f"{text}\n\n{customer_page_line(page)}" if page else text
+        subject = customer_heading(incident.public_title)
+        args = mail_args(str(self.settings.smtp_from), customer.emails, subject, body)
         try:
             await self.outbox.call(
                 client,

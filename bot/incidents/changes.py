@@ -97,6 +97,8 @@ class IncidentService:
         await self._invite(client, incident, user_id)
         text = role_assigned_text(role, user_id, actor_id, previous)
         await self._announce_and_refresh(client, incident, text)
+        fresh = await self.store.reload(incident.id)
+        await self.updates.changed(client, fresh, also=[previous] if previous else [])
         return None
 
     async def change_status(

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -27,8 +27,9 @@ from bot.slack.header import closure_view, incident_card, refresh_header
 from bot.slack.outbox import QUEUED, Outbox, describe, transient
 from messages import refusals
 from messages.closing import resolved_template
-from messages.model import DRILL_MARK, IncidentCard
-from messages.tone import LANGUAGES, Finding, check_tone
+from messages.limits import TITLE_MAX
+from messages.model import DRILL_MARK
+from messages.tone import LANGUAGES, Finding, Language, ToneRule, check_tone, rules_for
 from messages.updates import (
     UPDATE_MAX,
     composer_modal,
@@ -47,6 +48,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Waker = Callable[[datetime], None]
+Watcher = Callable[[AsyncWebClient, Incident, Collection[str]], Awaitable[None]]
+"""Told after an incident's roles change or an update is posted (the App Home listens)."""
 UPDATE, CONTACTED_KIND, RESOLVED = "update", "contacted", "resolved"
 """Kinds of customer touchpoints: a written update, a direct contact, the final update."""
 
@@ -65,6 +68,25 @@ def _metadata_text(metadata: str, key: str) -> str:
     except ValueError:
         return ""
     return str(data.get(key) or "") if isinstance(data, dict) else ""
+
+
+def title_rules(language: Language) -> tuple[ToneRule, ...]:
+    """The customer-facing title is checked like the text, except for what only a whole
+    update must have (the apology, the next update time)."""
+    return tuple(rule for rule in rules_for(language) if not rule.flags_when_missing)
+
+
+def check_public_title(incident: Incident, raw: str, kind: str) -> str | None:
+    """The customer-facing title from the composer: required until the incident has one
+    (the final update may go without: the incident then stays off the status page)."""
+    title = " ".join(raw.split())
+    if not title:
+        if incident.public_title is None and kind == UPDATE:
+            raise UserError(refusals.public_title_required())
+        return None
+    if len(title) > TITLE_MAX:
+        raise UserError(refusals.title_too_long(TITLE_MAX, len(title)))
+    return title
 
 
 def check_update_text(text: str) -> str:
@@ -87,6 +109,18 @@ class UpdateService:
     """The playbooks: an incident's own drafts its customer messages."""
     reach: Reach | None = None
     """Delivers posted updates to each affected customer directly (set when wired)."""
+    watchers: list[Watcher] = field(default_factory=list)
+    """Told when an incident changed for the people in it (the App Home)."""
+
+    def on_change(self, watcher: Watcher) -> None:
+        self.watchers.append(watcher)
+
+    async def changed(
+        self, client: AsyncWebClient, incident: Incident, also: Collection[str] = ()
+    ) -> None:
+        """Tell the watchers that ``incident`` changed for the people in it (and ``also``)."""
+        for watcher in self.watchers:
+            await watcher(client, incident, also)
 
     # -- the clock -------------------------------------------------------------------------
 
@@ -132,7 +166,14 @@ class UpdateService:
         metadata = json.dumps(
             {"incident": incident.number, "response_url": response_url, "reach": reach}
         )
-        return composer_modal(card, draft, metadata, reach=reach)
+        return composer_modal(
+            card,
+            draft,
+            metadata,
+            reach=reach,
+            public_title=incident.public_title,
+            title_required=incident.public_title is None,
+        )
 
     def playbook_draft(
         self, incident: Incident, next_update: datetime | None, customer: str = ""
@@ -149,25 +190,50 @@ class UpdateService:
         """The composer for the “resolved” update, drafted from what the close recorded."""
         closure = self._closure_of(incident)
         card = incident_card(incident, self.settings.severities)
-        draft = resolved_template(card, closure_view(closure))
+        draft = resolved_template(card, closure_view(closure), incident.public_title)
         metadata = json.dumps({"incident": incident.number, "kind": RESOLVED})
-        return composer_modal(card, draft, metadata)
+        return composer_modal(card, draft, metadata, public_title=incident.public_title)
 
     def review(
-        self, incident: Incident, text: str, metadata: str, findings: list[Finding]
+        self,
+        incident: Incident,
+        text: str,
+        metadata: str,
+        findings: list[Finding],
+        *,
+        kind: str = UPDATE,
+        public_title: str | None = None,
     ) -> dict[str, object]:
         """The composer again, showing the tone findings and the “post anyway” choice."""
         card = incident_card(incident, self.settings.severities)
-        reach = _metadata_text(metadata, "reach")
-        return composer_modal(card, text, metadata, findings, reach=reach)
+        return composer_modal(
+            card,
+            text,
+            metadata,
+            findings,
+            reach=_metadata_text(metadata, "reach"),
+            public_title=public_title or incident.public_title,
+            title_required=incident.public_title is None and kind == UPDATE,
+        )
 
     def gate(
-        self, text: str, post_anyway: bool, kind: str = UPDATE, language: str = "en"
+        self,
+        text: str,
+        post_anyway: bool,
+        kind: str = UPDATE,
+        language: str = "en",
+        public_title: str | None = None,
     ) -> Submitted:
-        """Tone findings stop the first submit; the author may fix them or post anyway.
-        The text is checked in ``language``, the incident's customer language."""
-        lang = language if language in LANGUAGES else "en"
+        """Tone findings (in the text or the customer-facing title) stop the first submit;
+        the author may fix them or post anyway. Both are checked in ``language``, the
+        incident's customer language."""
+        lang: Language = language if language in LANGUAGES else "en"
         findings = check_tone(text, language=lang, final=kind == RESOLVED)
+        if public_title:
+            findings += [
+                replace(f, title=f"Customer-facing title: {f.title}")
+                for f in check_tone(public_title, title_rules(lang))
+            ]
         if findings and not post_anyway:
             return Submitted(findings=findings)
         return Submitted(findings=findings, posted=True)
@@ -181,8 +247,10 @@ class UpdateService:
         *,
         findings: list[Finding],
         kind: str = UPDATE,
+        public_title: str | None = None,
     ) -> None:
-        """Record the update, tell the channel and the customers, and reset the clock."""
+        """Record the update (and the customer-facing title, when given), tell the channel
+        and the customers, and reset the clock."""
         self._check_final(incident, kind)
         now = utcnow()
         final = kind == RESOLVED
@@ -197,6 +265,7 @@ class UpdateService:
                 findings="; ".join(f.title for f in findings),
                 posted_anyway=bool(findings),
                 due_at=None if final else incident.next_update_due,
+                public_title=public_title,
             ),
             due,
         )
@@ -217,21 +286,22 @@ class UpdateService:
             blocks=posted_update_blocks(card, text, author_id, count, bool(findings)),
         )
         if self.settings.customer_channel and kind in (UPDATE, RESOLVED) and not incident.drill:
-            await self._tell_customers(client, incident, count, text, card)
+            await self._tell_customers(client, fresh, count, text)
         if self.reach is not None and kind in (UPDATE, RESOLVED):
             self.reach.deliver_later(fresh, count, text, author_id)
         await self.retire_reminder(
             client, fresh, f"<@{author_id}> posted customer update #{count}."
         )
         await refresh_header(self.outbox, client, fresh, self.settings.severities)
+        await self.changed(client, fresh)
 
     async def _tell_customers(
-        self, client: AsyncWebClient, incident: Incident, count: int, text: str, card: IncidentCard
+        self, client: AsyncWebClient, incident: Incident, count: int, text: str
     ) -> None:
         """Post to the customer channel (joining it if needed), parked if Slack is away;
         behind the incident's parked calls, so customers read the updates in order."""
         channel = str(self.settings.customer_channel)
-        blocks = customer_facing_blocks(card, text)
+        blocks = customer_facing_blocks(incident.public_title, text)
         parked = {"channel": channel, "text": text, "blocks": blocks}
         what = f"customer update #{count} in the customer channel"
         error = QUEUED

@@ -19,6 +19,7 @@ from bot.runtime.services import Services
 from bot.runtime.web import Observability
 from bot.settings import Settings
 from bot.slack.workspaces import CachedInstallations, Workspaces
+from bot.status_page.pages import StatusPages
 from storage.db import create_engine, migrate
 from storage.installations import SignedStateStore, installation_store
 from storage.models import utcnow
@@ -86,6 +87,7 @@ class Runtime:
             self.services.updates.outbox.store,
         )
         observability.install(web_app, EVENTS_PATH if events else None)
+        StatusPages(self.settings, self.services.status.store).install(web_app)
         if events:
             add_slack_routes(web_app, self.app, self.settings.slack_signing_secret, EVENTS_PATH)
         self.runner = web.AppRunner(web_app, access_log=None)

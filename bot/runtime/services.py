@@ -16,6 +16,7 @@ from bot.incidents.changes import IncidentService
 from bot.incidents.closing import CloseService
 from bot.incidents.customers import CustomerService
 from bot.incidents.declare import HEADER_POSTED, DeclareFlow
+from bot.incidents.home import HomeService
 from bot.incidents.reminder_engine import ReminderEngine
 from bot.incidents.report import ReportService
 from bot.incidents.updates import UpdateService
@@ -29,15 +30,18 @@ from bot.slack.calls import ClientFor
 from bot.slack.event_deliveries import EventDeliveries
 from bot.slack.outbox import Outbox
 from bot.slack.workspaces import Departures
+from bot.status_page.service import StatusService
 from storage.closures import ClosureStore
 from storage.customers import CustomerStore
 from storage.directory import DirectoryStore
+from storage.home import HomeStore
 from storage.models import Incident as Incident
 from storage.outbox import OutboxStore, SeenEvents
 from storage.playbook_reviews import PlaybookReviewStore
 from storage.playbooks import PlaybookStore
 from storage.reminders import ReminderStore
 from storage.repository import IncidentStore
+from storage.status import StatusStore
 from storage.workspaces import WorkspaceWork
 
 
@@ -60,6 +64,8 @@ class Services:
     directory: Directory
     reach: Reach
     playbooks: PlaybookService
+    status: StatusService
+    home: HomeService
 
     @classmethod
     def build(
@@ -91,8 +97,11 @@ class Services:
         )
         declare = DeclareFlow(store, settings, updates, clock)
         mailer = Mailer(settings.smtp_url, metrics) if settings.smtp_url else None
-        reach = Reach(customer_store, outbox, client_for, settings, mailer)
+        status_store = StatusStore(store.engine)
+        reach = Reach(customer_store, outbox, client_for, settings, mailer, status_store.link_for)
         updates.reach = reach
+        home = HomeService(HomeStore(store.engine), settings, outbox)
+        updates.on_change(home.incident_changed)
         outbox.on_delivered(HEADER_POSTED, declare.header_posted)
         reviews = ReviewService(
             catalogue, PlaybookReviewStore(store.engine), settings, outbox, client_for
@@ -116,4 +125,6 @@ class Services:
             directory=Directory(DirectoryStore(store.engine), settings.customer_tiers),
             reach=reach,
             playbooks=playbooks,
+            status=StatusService(status_store, settings, updates, customer_store),
+            home=home,
         )

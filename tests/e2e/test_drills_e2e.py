@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from messages import refusals
+from messages.ids import UpdateFields
 from messages.model import DRILL_MARK
 from tests.support.harness import ALICE, TEAM, Harness
 from tests.support.helpers import (
@@ -46,7 +47,12 @@ async def post_update(h: Harness, channel: str) -> None:
     opened = await h.double.wait_for(lambda: h.double.ok_calls_to("views.open"))
     edits = len(h.double.ok_calls_to("chat.update"))
     view_id = opened[-1].response["view"]["id"]
-    await h.driver.submit_view(view_id, {"update_text": {"text": CLEAN}}, user_id=ALICE)
+    f = UpdateFields
+    values = {
+        f.TEXT_BLOCK: {f.TEXT_ACTION: CLEAN},
+        f.PUBLIC_TITLE_BLOCK: {f.PUBLIC_TITLE_ACTION: "Card payments failing"},
+    }
+    await h.driver.submit_view(view_id, values, user_id=ALICE)
     await h.double.wait_for(
         lambda: [m for m in h.double.messages(channel) if "Customer update #1" in readable(m)]
     )

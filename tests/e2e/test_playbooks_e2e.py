@@ -287,7 +287,11 @@ async def test_an_update_in_the_incidents_language_is_tone_checked_in_that_langu
     await h.driver.command("/incident", "language ru", user_id=ALICE, channel_id=channel)
     await eventually(lambda: _language_is(h, "ru"))
     view = await open_composer(h, channel)
-    values = {UpdateFields.TEXT_BLOCK: {UpdateFields.TEXT_ACTION: composer_draft(view)}}
+    f = UpdateFields
+    values = {
+        f.TEXT_BLOCK: {f.TEXT_ACTION: composer_draft(view)},
+        f.PUBLIC_TITLE_BLOCK: {f.PUBLIC_TITLE_ACTION: "Не проходят платежи картой"},  # noqa: RUF001
+    }
     reply = await h.driver.submit_view(view["id"], values, user_id=ALICE)
     assert reply.status == 200 and not reply.text, "the Russian draft was held for review"
     await h.double.wait_for(lambda: h.double.messages(h.customers))

@@ -11,11 +11,12 @@ import aiohttp
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.status_page import customer_page_url
 from storage.models import CONTACTED, NOT_CONTACTED, AffectedCustomer
-from tests.e2e.test_updates_e2e import CLEAN, declare, open_composer, text_input
+from tests.e2e.test_updates_e2e import CLEAN, PUBLIC_TITLE, declare, open_composer, text_input
 from tests.support.customer_helpers import stored_customers
 from tests.support.directory_helpers import load_directory
-from tests.support.harness import ALICE, MARIA, Harness, start_harness, stop_harness
+from tests.support.harness import ALICE, MARIA, TEAM, Harness, start_harness, stop_harness
 from tests.support.helpers import eventually
 from tests.support.smtp import Inbox, free_port, start_relay
 
@@ -195,3 +196,55 @@ async def test_mail_is_parked_while_the_relay_is_down_and_delivered_once_it_is_b
 
 async def parked_mail(h: Harness, count: int) -> bool:
     return await h.runtime.services.updates.outbox.store.pending("email.send") == count
+
+
+INTERNAL_TITLE = "Checkout down"
+"""What ``declare`` calls the incident inside Slack; customers never read it."""
+
+
+async def page_of(h: Harness, name: str) -> str:
+    """The address of ``name``'s own page (the live link is the same each time it is asked)."""
+    token = await h.runtime.services.status.store.link_for(TEAM, name, ALICE)
+    return customer_page_url(h.runtime.settings, token)
+
+
+async def test_a_message_in_a_customers_shared_channel_links_to_its_own_page(
+    reach: Reach,
+) -> None:
+    h = reach.h
+    channel = await incident_with(h, "Acme")
+    await post_update(h, channel)
+    posted = await h.double.wait_for(lambda: h.double.messages(reach.acme_channel))
+    assert await page_of(h, "Acme") in json.dumps(posted[0]["blocks"])
+
+
+async def test_a_message_in_a_customers_shared_channel_shows_the_customer_facing_title(
+    reach: Reach,
+) -> None:
+    h = reach.h
+    channel = await incident_with(h, "Acme")
+    await post_update(h, channel)
+    posted = await h.double.wait_for(lambda: h.double.messages(reach.acme_channel))
+    shown = json.dumps(posted[0]["blocks"])
+    assert PUBLIC_TITLE in shown and INTERNAL_TITLE not in shown
+
+
+async def test_an_email_links_to_the_customers_own_page(reach: Reach) -> None:
+    h = reach.h
+    channel = await incident_with(h, "Globex")
+    await post_update(h, channel)
+    await h.double.wait_for(lambda: reach.inbox.messages())
+    (message,) = reach.inbox.messages()
+    assert await page_of(h, "Globex") in message.get_body(("plain",)).get_content()
+
+
+async def test_an_emails_subject_is_the_customer_facing_title_never_the_internal_one(
+    reach: Reach,
+) -> None:
+    h = reach.h
+    channel = await incident_with(h, "Globex")
+    await post_update(h, channel)
+    await h.double.wait_for(lambda: reach.inbox.messages())
+    (message,) = reach.inbox.messages()
+    assert message["Subject"] == f"Update: {PUBLIC_TITLE}"
+    assert INTERNAL_TITLE not in message.as_string()

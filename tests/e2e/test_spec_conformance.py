@@ -67,7 +67,11 @@ async def test_update_and_reminder_calls_follow_slacks_spec(engine: AsyncEngine)
         opened = await h.double.wait_for(lambda: h.double.ok_calls_to("views.open"))
         view_id = opened[0].response["view"]["id"]
         text = "We're sorry: checkout is failing. We are fixing it. Next update by 12:00 UTC."
-        await h.driver.submit_view(view_id, {"update_text": {"text": text}}, user_id=ALICE)
+        values = {
+            "update_text": {"text": text},
+            "update_public_title": {"public_title": "Checkout problems"},
+        }
+        await h.driver.submit_view(view_id, values, user_id=ALICE)
         await h.double.wait_for(lambda: h.double.messages(h.customers))
         problems = sorted({p for c in h.double.calls for p in call_problems(c.method, c.args)})
         assert problems == [], "\n".join(problems)

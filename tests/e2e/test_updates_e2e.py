@@ -34,6 +34,7 @@ FAST = {
     "reminder_sweep_seconds": 0.5,
     "reminder_lease_seconds": 2,
 }
+PUBLIC_TITLE = "Some payments are failing"
 CLEAN = "We're sorry: checkout fails for some of you. We are fixing it. Next update by 14:00 UTC."
 
 
@@ -85,7 +86,10 @@ async def open_composer(h: Harness, channel: str, user: str = MARIA) -> dict[str
 
 
 def text_input(view: dict[str, Any], text: str, anyway: bool = False) -> dict[str, Any]:
-    values: dict[str, Any] = {"update_text": {"text": text}}
+    values: dict[str, Any] = {
+        "update_text": {"text": text},
+        "update_public_title": {"public_title": PUBLIC_TITLE},
+    }
     if anyway:
         values["update_anyway"] = {"anyway": ["post_anyway"]}
     return values
@@ -114,7 +118,8 @@ async def test_an_update_from_the_composer_reaches_the_customers_as_written(fast
     await post_clean_update(h)
     to_customers = await h.double.wait_for(lambda: h.double.messages(h.customers))
     assert to_customers[0]["text"] == CLEAN
-    assert "Checkout down" in json.dumps(to_customers[0]["blocks"])
+    assert PUBLIC_TITLE in json.dumps(to_customers[0]["blocks"])
+    assert "Checkout down" not in json.dumps(to_customers[0]["blocks"])
     incident = await h.store.by_number(TEAM, 1)
     assert incident is not None
     updates = await h.store.updates(incident.id)

@@ -61,6 +61,7 @@ def test_help_marks_exactly_the_subcommands_that_run_on_the_channels_incident() 
         "update",
         "pause",
         "resume",
+        "public",
         "customers",
         "language",
         "close",

@@ -242,11 +242,14 @@ async def customer_updates(r: Rehearsal, channel: str) -> None:
     await r.incident("UMARIA", channel, "update")
     view_id = str(r.double.ok_calls_to("views.open")[-1].response["view"]["id"])
     first = "Our payment provider had an outage. We regret any inconvenience."
+    titled = {"update_public_title": {"public_title": "Card payments failing"}}
     await r.step(
         "UMARIA",
         channel,
-        f"writes “{first}” and presses Post",
-        lambda: d.submit_view(view_id, {"update_text": {"text": first}}, user_id="UMARIA"),
+        f"titles it “Card payments failing” for customers, writes “{first}” and presses Post",
+        lambda: d.submit_view(
+            view_id, {"update_text": {"text": first}, **titled}, user_id="UMARIA"
+        ),
     )
     soon = (utcnow() + timedelta(minutes=30)).strftime("%H:%M")
     better = (
