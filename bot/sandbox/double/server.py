@@ -42,7 +42,7 @@ from bot.sandbox.double.state import (
     make_user,
     new_id,
 )
-from bot.sandbox.double.views import store_view
+from bot.sandbox.double.views import enter_values, store_view
 
 __all__ = [
     "REQUIRED_ARGS",
@@ -319,6 +319,15 @@ class SlackDouble:
             (ws.view_users[view_id] for ws in self.workspaces.values() if view_id in ws.view_users),
             None,
         )
+
+    def enter_in_view(self, view_id: str, entered: dict[str, Any]) -> None:
+        """A person entered these values (``state.values`` shape) in a view's inputs: the
+        Slack client holds them until the view is submitted, and a views.update keeps those
+        whose input it keeps (:func:`~bot.sandbox.double.views.kept_entries`)."""
+        ws = next((w for w in self.workspaces.values() if view_id in w.views), None)
+        if ws is None:
+            raise KeyError(f"the double has no view {view_id!r}")
+        enter_values(ws, view_id, entered)
 
     def apply_response_action(self, view_id: str, answer: dict[str, Any]) -> list[str]:
         """What Slack does with a view_submission's ``update``/``push`` answer.
