@@ -374,15 +374,17 @@ async def test_views_update_keeps_what_was_typed_in_inputs_with_the_same_ids(ech
     await echo.driver.press_enter(
         view["id"], "title", "DB is down", user_id="UA", values={"lead": {"lead": "UA"}}
     )
-    blocks = [b for b in with_enter(MODAL)["blocks"] if b.get("block_id") != "lead"]
-    blocks.append({**MODAL["blocks"][2], "block_id": "lead_again"})
+    blocks = [dict(b) for b in with_enter(MODAL)["blocks"]]
+    lead = blocks[2]
+    blocks[2] = {**lead, "element": {**lead["element"], "action_id": "lead_again"}}
     await web_client(echo.double).views_update(
         view_id=view["id"], hash=view["hash"], view={**MODAL, "blocks": blocks}
     )
     await echo.driver.submit_view(view["id"], {}, user_id="UA")
     state = echo.payload()["view"]["state"]["values"]
     assert state["title"]["title_input"]["value"] == "DB is down"
-    assert state["lead_again"]["lead"]["selected_user"] is None
+    assert state["lead"]["lead_again"]["selected_user"] is None
+    assert list(echo.double.views[view["id"]]["state"]["values"]) == ["title"]
 
 
 async def test_views_update_shows_a_new_initial_option_in_a_select_left_alone(echo: Echo) -> None:
