@@ -41,7 +41,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.incidents.reminders import DELIVERY_CONCURRENCY
+from bot.incidents.reminder_engine import DELIVERY_CONCURRENCY
 from bot.sandbox.double.server import SlackDouble
 from messages.model import IncidentCard
 from messages.updates import reminder_blocks, reminder_token

@@ -9,6 +9,7 @@ from handlers import (
     actions,
     closing,
     customers,
+    declare_form,
     directory,
     events,
     home,
@@ -27,6 +28,7 @@ def register(app: AsyncApp, services: Services) -> None:
     actions.register(app, services)
     reminders.register(app, services)
     views.register(app, services)
+    declare_form.register(app, services)
     customers.register(app, services)
     directory.register(app, services)
     closing.register(app, services)

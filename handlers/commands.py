@@ -6,45 +6,13 @@ and finds the incident before calling them.
 
 from __future__ import annotations
 
-import json
-
 from bot.incidents.customers import parse_customer_list
 from bot.incidents.declare import DeclareRequest
 from bot.runtime.services import Incident
-from bot.slack.calls import open_view
 from handlers.invocation import Call
 from handlers.parsing import parse_user
 from messages.limits import TITLE_MAX
-from messages.modals import declare_modal
 from messages.text import declared_reply_text, incident_list_blocks
-
-
-async def open_declare_form(call: Call) -> None:
-    """``/incident`` with no text: the declare form, remembering where it was opened."""
-    settings = call.services.settings
-    metadata = json.dumps(
-        {
-            "channel_id": call.command.get("channel_id"),
-            "response_url": call.command.get("response_url"),
-        }
-    )
-    catalogue = call.services.playbooks.catalogue
-    title = call.parsed.rest
-    suggested = catalogue.suggest(title) if title else None
-    view = declare_modal(
-        severities=settings.severities,
-        default_severity=settings.default_severity,
-        private_metadata=metadata,
-        initial_title=title,
-        playbooks=catalogue.names(),
-        suggested_playbook=suggested.name if suggested else None,
-    )
-    await open_view(
-        call.client,
-        call.command["trigger_id"],
-        view,
-        "Run `/incident` again, or declare directly with `/incident declare <title>`.",
-    )
 
 
 async def declare(call: Call) -> None:

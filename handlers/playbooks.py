@@ -86,15 +86,22 @@ async def set_language(call: Call, incident: Incident) -> None:
     )
 
 
-def chosen_playbook(services: Services, values: dict[str, Any]) -> Playbook | None:
-    """The playbook picked in the declare form, if any (a stale name reads as none)."""
+def picked_playbook(values: dict[str, Any]) -> str | None:
+    """The value of the option selected in the declare form's playbook menu (a playbook's
+    name, or :attr:`DeclareFields.NO_PLAYBOOK`), or None when nothing is selected."""
     block = values.get(DeclareFields.PLAYBOOK_BLOCK) or {}
     element = block.get(DeclareFields.PLAYBOOK_ACTION) or {}
     option = element.get("selected_option") or {}
     value = option.get("value") if isinstance(option, dict) else None
-    if not value or value == DeclareFields.NO_PLAYBOOK:
+    return str(value) if value else None
+
+
+def chosen_playbook(services: Services, values: dict[str, Any]) -> Playbook | None:
+    """The playbook picked in the declare form, if any (a stale name reads as none)."""
+    value = picked_playbook(values)
+    if value is None or value == DeclareFields.NO_PLAYBOOK:
         return None
-    return services.playbooks.catalogue.get(str(value))
+    return services.playbooks.catalogue.get(value)
 
 
 async def step_ticked(click: Click) -> None:

@@ -23,7 +23,7 @@ from bot.incidents.policy import ACTIVE_STATUSES, ROLES
 from bot.playbooks.languages import parse_language
 from bot.runtime.services import Incident, Services
 from bot.settings import Settings
-from handlers import closing_commands, commands, directory, playbooks
+from handlers import closing_commands, commands, declare_form, directory, playbooks
 from handlers.errors import Listener, guarded
 from handlers.invocation import Call
 from handlers.parsing import Command, expect_args, parse_reopen, parse_user
@@ -143,7 +143,7 @@ TABLE: tuple[Subcommand, ...] = (
         "",
         "",
         "open the declare form: title, severity, impact, customers",
-        anywhere=commands.open_declare_form,
+        anywhere=declare_form.open_declare_form,
     ),
     Subcommand(
         "declare",

@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.incidents.customers import parse_customer_list
+from bot.incidents.customers import parse_customer_entries
 from bot.incidents.declare import DeclareRequest, check_severity, check_title
 from bot.incidents.errors import UserError
 from bot.incidents.updates import RESOLVED, UPDATE, check_public_title, check_update_text
@@ -108,7 +108,7 @@ def read_declare_form(
     )
     customers = checked(
         f.CUSTOMERS_BLOCK,
-        parse_customer_list,
+        parse_customer_entries,
         text_value(values, f.CUSTOMERS_BLOCK, f.CUSTOMERS_ACTION),
     )
     if errors:

@@ -8,6 +8,8 @@ from typing import Any
 from messages.blocks import (
     PLACEHOLDER_MAX,
     Block,
+    context,
+    escape,
     option,
     plain,
     section,
@@ -35,8 +37,11 @@ def declare_modal(
 ) -> dict[str, Any]:
     """The declare form; ``private_metadata`` carries where it was opened (cut to 3,000).
 
-    With ``playbooks``, an optional playbook menu follows the severity, the
-    ``suggested_playbook`` picked already."""
+    With ``playbooks``, an optional playbook menu follows the severity, with the playbook
+    ``suggested_playbook`` (the one the title suggests) picked already and said so below
+    it. Enter in the title then asks for a suggestion: the title input dispatches
+    block_actions ``on_enter_pressed``. The form is rendered again with the same block and
+    action ids, so Slack keeps whatever the person typed or picked."""
     f = DeclareFields
     severity_options = [option(s, s) for s in severities]
     initial = next((o for o in severity_options if o["value"] == default_severity), None)
@@ -49,6 +54,8 @@ def declare_modal(
     }
     if initial_title:
         title_element["initial_value"] = truncate(initial_title, TITLE_MAX)
+    if playbooks:
+        title_element["dispatch_action_config"] = {"trigger_actions_on": ["on_enter_pressed"]}
     severity_element = static_select(
         f.SEVERITY_ACTION, "Pick a severity", severity_options, initial
     )
@@ -64,6 +71,8 @@ def declare_modal(
                 "message templates.",
             )
         ]
+        if suggested_playbook:
+            playbook.append(context(f"Suggested from the title: {escape(suggested_playbook)}"))
     return {
         "type": "modal",
         "callback_id": DECLARE_CALLBACK_ID,
@@ -72,7 +81,13 @@ def declare_modal(
         "close": plain("Cancel", VIEW_TEXT_MAX),
         "private_metadata": private_metadata[:METADATA_MAX],
         "blocks": [
-            input_block(f.TITLE_BLOCK, "Title", title_element),
+            input_block(
+                f.TITLE_BLOCK,
+                "Title",
+                title_element,
+                dispatch=bool(playbooks),
+                hint="Press Enter to have a playbook suggested." if playbooks else None,
+            ),
             input_block(f.SEVERITY_BLOCK, "Severity", severity_element),
             *playbook,
             input_block(
@@ -120,8 +135,16 @@ def multiline_input(action_id: str) -> Block:
 
 
 def input_block(
-    block_id: str, label: str, element: Block, *, optional: bool = False, hint: str | None = None
+    block_id: str,
+    label: str,
+    element: Block,
+    *,
+    optional: bool = False,
+    hint: str | None = None,
+    dispatch: bool = False,
 ) -> Block:
+    """An input; with ``dispatch`` its element sends block_actions as it is used (when,
+    its ``dispatch_action_config`` says) instead of only with the submitted form."""
     block: Block = {
         "type": "input",
         "block_id": block_id,
@@ -129,6 +152,8 @@ def input_block(
         "element": element,
         "optional": optional,
     }
+    if dispatch:
+        block["dispatch_action"] = True
     if hint:
         block["hint"] = plain(hint, LABEL_MAX)
     return block

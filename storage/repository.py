@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import delete, func, select, text, update
@@ -44,6 +44,8 @@ class NewIncident:
     customer_impact: bool = False
     impact_text: str = ""
     customers: tuple[str, ...] = ()
+    customer_languages: Mapping[str, str] = field(default_factory=dict)
+    """A language of their own for some of the customers, by name."""
     next_update_due: datetime | None = None
     drill: bool = False
     playbook: str | None = None
@@ -130,7 +132,11 @@ class IncidentStore:
             ]
             incident.customers = [
                 AffectedCustomer(
-                    position=i, name=name, name_key=name.casefold(), added_by=new.reporter_id
+                    position=i,
+                    name=name,
+                    name_key=name.casefold(),
+                    added_by=new.reporter_id,
+                    language=new.customer_languages.get(name),
                 )
                 for i, name in enumerate(new.customers)
             ]

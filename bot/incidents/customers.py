@@ -14,7 +14,7 @@ from bot.incidents.errors import UserError
 from bot.incidents.policy import ACTIVE_STATUSES, Status
 from bot.incidents.updates import UpdateService
 from bot.playbooks.drafts import incident_draft
-from bot.playbooks.languages import split_language
+from bot.playbooks.languages import split_languages
 from bot.settings import Settings
 from bot.slack.header import incident_card, refresh_header
 from messages import refusals
@@ -39,6 +39,14 @@ def parse_customer_list(text: str) -> tuple[str, ...]:
             raise UserError(refusals.customer_name_too_long(name, CUSTOMER_NAME_MAX))
         names.setdefault(name.casefold(), name)
     return tuple(names.values())
+
+
+def parse_customer_entries(text: str) -> tuple[str, ...]:
+    """:func:`parse_customer_list`, with each entry's trailing language code (``Acme (cs)``)
+    checked: an unknown one is a UserError, said before anything is declared."""
+    entries = parse_customer_list(text)
+    split_languages(entries)
+    return entries
 
 
 MAX_CUSTOMERS = 5000
@@ -87,9 +95,8 @@ class CustomerService:
     async def add(
         self, client: AsyncWebClient, incident: Incident, names: Sequence[str], actor: str
     ) -> str:
-        entries = [split_language(name) for name in names]
-        languages = {name: language for name, language in entries if language}
-        added = await self.customers.add(incident.id, [n for n, _ in entries], actor, languages)
+        plain_names, languages = split_languages(names)
+        added = await self.customers.add(incident.id, plain_names, actor, languages)
         if added.added:
             if self.contact_clock is not None:
                 await self.contact_clock.plan(incident.id, incident.team_id)

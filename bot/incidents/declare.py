@@ -27,6 +27,7 @@ from bot.incidents.errors import UserError
 from bot.incidents.policy import Status
 from bot.incidents.updates import UpdateService
 from bot.observability import logs
+from bot.playbooks.languages import split_languages
 from bot.settings import Settings
 from bot.slack.calls import invite, post_joining, slack_error
 from bot.slack.header import incident_card, refresh_header
@@ -60,6 +61,7 @@ class DeclareRequest:
     customer_impact: bool = False
     impact_text: str = ""
     customers: tuple[str, ...] = ()
+    """As typed: ``Acme (cs)`` gives Acme its own language."""
     drill: bool = False
     """A rehearsal: a ``drill-`` channel, announced nowhere, never sent to customers."""
     playbook: str | None = None
@@ -98,6 +100,7 @@ class DeclareFlow:
     async def declare(self, client: AsyncWebClient, request: DeclareRequest) -> Declared:
         title = check_title(request.title)
         severity = check_severity(request.severity, self.settings)
+        customers, languages = split_languages(request.customers)
         incident = await self.store.create_pending(
             NewIncident(
                 team_id=request.team_id,
@@ -108,19 +111,20 @@ class DeclareFlow:
                 description=request.description.strip(),
                 customer_impact=request.customer_impact,
                 impact_text=request.impact_text.strip(),
-                customers=request.customers,
+                customers=customers,
+                customer_languages=languages,
                 drill=request.drill,
                 playbook=request.playbook,
             )
         )
         logs.note(incident=incident.number)
-        if self.contact_clock is not None and request.customers:
+        if self.contact_clock is not None and customers:
             await self.contact_clock.customers_added(incident)
         await self._open_channel(client, incident)
         incident.next_update_due = await self.updates.replan(
             incident, clock.first_update_due(self.settings, incident)
         )
-        warnings = await self._set_up_channel(client, incident, request.customers)
+        warnings = await self._set_up_channel(client, incident, customers)
         fresh = await self.store.reload(incident.id)
         card = incident_card(fresh, self.settings.severities)
         if not incident.drill:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from bot.incidents.errors import UserError
 from messages import refusals
@@ -26,3 +27,17 @@ def split_language(entry: str) -> tuple[str, Language | None]:
     if match is None or not match.group("name").strip():
         return entry, None
     return match.group("name").strip(), parse_language(match.group("code"))
+
+
+def split_languages(entries: Iterable[str]) -> tuple[tuple[str, ...], dict[str, Language]]:
+    """Customers as typed (``Acme (cs)``, ``Globex``) → their names, each once (compared
+    case-insensitively, the first spelling kept), and the languages given, by kept name
+    (the first one given wins). An unknown code is refused, naming the codes there are."""
+    names: dict[str, str] = {}
+    languages: dict[str, Language] = {}
+    for entry in entries:
+        name, language = split_language(entry)
+        kept = names.setdefault(name.casefold(), name)
+        if language is not None:
+            languages.setdefault(kept, language)
+    return tuple(names.values()), languages

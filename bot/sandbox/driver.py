@@ -230,10 +230,9 @@ class SlackDriver:
         An ``update`` or ``push`` answer is applied to the double as Slack would; a view
         Slack would refuse there raises AssertionError.
         """
-        view = self.double.views.get(view_id)
-        if view is None:
-            raise AssertionError(f"the double has no view {view_id!r}")
-        view["state"] = {"values": state_values(view.get("blocks") or [], values)}
+        view = self._view(view_id)
+        blocks = view.get("blocks") or []
+        view["state"] = {"values": state_values(blocks, values, view["state"]["values"])}
         trigger = self.double.issue_trigger_id(user_id, view_id=view_id, team_id=self.team.team_id)
         payload = {
             "type": "view_submission",
@@ -254,6 +253,55 @@ class SlackDriver:
             if problems:
                 raise AssertionError(f"Slack would refuse the response_action view: {problems}")
         return reply
+
+    async def press_enter(
+        self,
+        view_id: str,
+        block_id: str,
+        text: str,
+        *,
+        user_id: str,
+        values: dict[str, dict[str, Any]] | None = None,
+    ) -> DriverReply:
+        """The person types ``text`` in the input ``block_id`` of a modal (and ``values`` in
+        others, typed per element as for :meth:`submit_view`) and presses Enter.
+
+        Slack sends a block_actions payload for it only when the input block has
+        ``dispatch_action`` and its element dispatches ``on_enter_pressed``; asking for one
+        elsewhere raises AssertionError. The view goes with its ``state.values`` as the
+        person left them, and the double remembers what was typed, as the Slack client does
+        until the view is submitted or replaced.
+        """
+        view = self._view(view_id)
+        blocks = view.get("blocks") or []
+        block = next(
+            (b for b in blocks if b.get("type") == "input" and b.get("block_id") == block_id), None
+        )
+        if block is None or not dispatches_on_enter(block):
+            raise AssertionError(
+                f"pressing Enter in {block_id!r} sends Slack nothing: it is not an input block "
+                "with dispatch_action and on_enter_pressed"
+            )
+        element = block["element"]
+        typed = {**(values or {}), block_id: {element["action_id"]: text}}
+        state = state_values(blocks, typed, view["state"]["values"])
+        self.double.enter_in_view(view_id, {b: state[b] for b in typed})
+        view["state"] = {"values": state}
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "user": self._user(user_id),
+            "api_app_id": APP_ID,
+            "token": VERIFICATION_TOKEN,
+        }
+        trigger, response_url = self._in_view(payload, view, user_id)
+        payload["actions"] = [action_payload(block, element, Chosen(value=text))]
+        return await self._post_form({"payload": json.dumps(payload)}, trigger, response_url)
+
+    def _view(self, view_id: str) -> dict[str, Any]:
+        view = self.double.views.get(view_id)
+        if view is None:
+            raise AssertionError(f"the double has no view {view_id!r}")
+        return view
 
     def _channel_of(self, message: dict[str, Any]) -> str:
         for channel in self.team.channels.values():
@@ -339,10 +387,28 @@ def pick_option(element: dict[str, Any], value: Any) -> dict[str, Any]:
     return dict(option)
 
 
+def dispatches_on_enter(block: dict[str, Any]) -> bool:
+    """Whether Enter in this input block sends block_actions: ``dispatch_action`` on the
+    block, a plain_text_input whose ``dispatch_action_config`` (if any) lists
+    ``on_enter_pressed``."""
+    element = block.get("element") or {}
+    triggers = (element.get("dispatch_action_config") or {}).get(
+        "trigger_actions_on", ["on_enter_pressed"]
+    )
+    return (
+        block.get("dispatch_action") is True
+        and element.get("type") == "plain_text_input"
+        and "on_enter_pressed" in triggers
+    )
+
+
 def state_values(
-    blocks: list[dict[str, Any]], values: dict[str, dict[str, Any]]
+    blocks: list[dict[str, Any]],
+    values: dict[str, dict[str, Any]],
+    entered: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """``view.state.values`` for every input block: given values, else what Slack sends."""
+    """``view.state.values`` for every input block: given values, else what the person
+    ``entered`` earlier (already in Slack's shape), else what Slack sends untouched."""
     inputs = {b["block_id"]: b["element"] for b in blocks if b.get("type") == "input"}
     for block_id, by_action in values.items():
         element = inputs.get(block_id)
@@ -353,6 +419,8 @@ def state_values(
         action_id = element["action_id"]
         if action_id in values.get(block_id, {}):
             typed = typed_value(element, values[block_id][action_id])
+        elif action_id in (entered or {}).get(block_id, {}):
+            typed = dict((entered or {})[block_id][action_id])
         else:
             typed = untouched_value(element)
         state[block_id] = {action_id: typed}

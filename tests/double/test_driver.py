@@ -317,3 +317,92 @@ async def test_every_request_passes_slacks_verifier_and_stale_ones_fail(echo: Ec
     tampered = echo.driver.sign(body)
     reply = await echo.driver.post_raw(body + b"&x=1", tampered)
     assert reply.status == 401
+
+
+def with_enter(modal: dict[str, Any]) -> dict[str, Any]:
+    """MODAL whose title input sends block_actions when Enter is pressed in it."""
+    blocks = [dict(b) for b in modal["blocks"]]
+    blocks[0] = {
+        **blocks[0],
+        "dispatch_action": True,
+        "element": {
+            **blocks[0]["element"],
+            "dispatch_action_config": {"trigger_actions_on": ["on_enter_pressed"]},
+        },
+    }
+    return {**modal, "blocks": blocks}
+
+
+async def open_modal(echo: Echo, modal: dict[str, Any]) -> dict[str, Any]:
+    trigger = echo.double.issue_trigger_id("UA")
+    opened = await web_client(echo.double).views_open(trigger_id=trigger, view=modal)
+    return dict(opened["view"])
+
+
+async def test_enter_in_a_dispatching_input_sends_its_value_with_the_views_state(
+    echo: Echo,
+) -> None:
+    view = await open_modal(echo, with_enter(MODAL))
+    await echo.driver.press_enter(
+        view["id"], "title", "DB is down", user_id="UA", values={"lead": {"lead": "UA"}}
+    )
+    payload = echo.payload()
+    assert payload["type"] == "block_actions"
+    assert payload["container"] == {"type": "view", "view_id": view["id"]}
+    assert payload["view"]["hash"] == view["hash"]
+    (action,) = payload["actions"]
+    assert {k: v for k, v in action.items() if k != "action_ts"} == {
+        "type": "plain_text_input",
+        "action_id": "title_input",
+        "block_id": "title",
+        "value": "DB is down",
+    }
+    state = payload["view"]["state"]["values"]
+    assert state["title"]["title_input"]["value"] == "DB is down"
+    assert state["lead"]["lead"]["selected_user"] == "UA"
+
+
+async def test_enter_in_an_input_without_dispatch_action_sends_nothing(echo: Echo) -> None:
+    view = await open_modal(echo, MODAL)
+    with pytest.raises(AssertionError, match="sends Slack nothing"):
+        await echo.driver.press_enter(view["id"], "title", "DB is down", user_id="UA")
+    assert echo.received == []
+
+
+async def test_views_update_keeps_what_was_typed_in_inputs_with_the_same_ids(echo: Echo) -> None:
+    view = await open_modal(echo, with_enter(MODAL))
+    await echo.driver.press_enter(
+        view["id"], "title", "DB is down", user_id="UA", values={"lead": {"lead": "UA"}}
+    )
+    blocks = [dict(b) for b in with_enter(MODAL)["blocks"]]
+    lead = blocks[2]
+    blocks[2] = {**lead, "element": {**lead["element"], "action_id": "lead_again"}}
+    await web_client(echo.double).views_update(
+        view_id=view["id"], hash=view["hash"], view={**MODAL, "blocks": blocks}
+    )
+    await echo.driver.submit_view(view["id"], {}, user_id="UA")
+    state = echo.payload()["view"]["state"]["values"]
+    assert state["title"]["title_input"]["value"] == "DB is down"
+    assert state["lead"]["lead_again"]["selected_user"] is None
+    assert list(echo.double.views[view["id"]]["state"]["values"]) == ["title"]
+
+
+async def test_views_update_shows_a_new_initial_option_in_a_select_left_alone(echo: Echo) -> None:
+    view = await open_modal(echo, with_enter(MODAL))
+    await echo.driver.press_enter(view["id"], "title", "DB is down", user_id="UA")
+    blocks = [dict(b) for b in with_enter(MODAL)["blocks"]]
+    blocks[1] = {**blocks[1], "element": {**blocks[1]["element"], "initial_option": OPTIONS[0]}}
+    await web_client(echo.double).views_update(
+        view_id=view["id"], hash=view["hash"], view={**MODAL, "blocks": blocks}
+    )
+    await echo.driver.submit_view(view["id"], {}, user_id="UA")
+    state = echo.payload()["view"]["state"]["values"]
+    assert state["severity"]["sev"]["selected_option"] == OPTIONS[0]
+
+
+async def test_a_dispatch_config_with_an_unknown_trigger_is_refused(echo: Echo) -> None:
+    modal = with_enter(MODAL)
+    modal["blocks"][0]["element"]["dispatch_action_config"] = {"trigger_actions_on": ["on_blur"]}
+    with pytest.raises(SlackApiError) as caught:
+        await open_modal(echo, modal)
+    assert caught.value.response["error"] == "invalid_arguments"

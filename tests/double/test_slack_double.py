@@ -695,6 +695,47 @@ async def test_automatic_rate_limit(double: SlackDouble) -> None:
     assert (await web.users_info(user="UA"))["ok"]
 
 
+async def test_the_per_channel_limit_refuses_a_second_message_to_a_channel_within_its_second(
+    double: SlackDouble,
+) -> None:
+    double.limit_per_channel("chat.postMessage")
+    web = client(double)
+    first = (await web.conversations_create(name="ext-a"))["channel"]["id"]
+    other = (await web.conversations_create(name="ext-b"))["channel"]["id"]
+    await web.chat_postMessage(channel=first, text="one")
+    with pytest.raises(SlackApiError) as caught:
+        await web.chat_postMessage(channel=first, text="two")
+    assert caught.value.response.status_code == 429
+    assert caught.value.response.headers["retry-after"] in ("1", ["1"])
+    assert caught.value.response.data == {"ok": False, "error": "ratelimited"}
+    assert (await web.chat_postMessage(channel=other, text="one"))["ok"]
+    assert [m["text"] for m in double.messages(first)] == ["one"]
+    assert [c.args["text"] for c in double.refused_with_429("chat.postMessage")] == ["two"]
+
+
+async def test_the_per_channel_limit_lets_a_burst_through_and_refills_over_time(
+    double: SlackDouble,
+) -> None:
+    double.limit_per_channel("chat.postMessage", per_seconds=0.3, burst=2)
+    web = client(double)
+    channel = (await web.conversations_create(name="ext-a"))["channel"]["id"]
+    await web.chat_postMessage(channel=channel, text="one")
+    await web.chat_postMessage(channel=channel, text="two")
+    assert await error_of(web.chat_postMessage(channel=channel, text="three")) == "ratelimited"
+    await asyncio.sleep(0.35)
+    assert (await web.chat_postMessage(channel=channel, text="three"))["ok"]
+
+
+async def test_without_the_per_channel_limit_messages_to_a_channel_are_never_refused(
+    double: SlackDouble,
+) -> None:
+    web = client(double)
+    channel = (await web.conversations_create(name="ext-a"))["channel"]["id"]
+    for i in range(5):
+        await web.chat_postMessage(channel=channel, text=str(i))
+    assert double.refused_with_429() == []
+
+
 async def test_injected_errors_server_errors_and_slow_answers(double: SlackDouble) -> None:
     double.fail_next("auth.test", http_status=503)
     with pytest.raises(SlackApiError) as caught:

@@ -248,3 +248,27 @@ async def test_an_emails_subject_is_the_customer_facing_title_never_the_internal
     (message,) = reach.inbox.messages()
     assert message["Subject"] == f"Update: {PUBLIC_TITLE}"
     assert INTERNAL_TITLE not in message.as_string()
+
+
+SECOND = (
+    "We're sorry: checkout still fails for some of you. We are fixing it. Next update by 14:30 UTC."
+)
+
+
+async def test_two_updates_in_a_row_reach_a_rate_limited_shared_channel_without_a_429(
+    reach: Reach,
+) -> None:
+    h = reach.h
+    h.double.limit_per_channel("chat.postMessage", channels=[reach.acme_channel])
+    channel = await incident_with(h, "Acme")
+    await post_update(h, channel, CLEAN)
+    await post_update(h, channel, SECOND)
+    posted = await h.double.wait_for(
+        lambda: texts if len(texts := texts_in(h, reach.acme_channel)) == 2 else None
+    )
+    assert sorted(posted) == sorted([CLEAN, SECOND])
+    assert h.double.refused_with_429("chat.postMessage") == []
+
+
+def texts_in(h: Harness, channel: str) -> list[str]:
+    return [str(m["text"]) for m in h.double.messages(channel)]

@@ -110,7 +110,7 @@ def home_blocks() -> list[dict[str, Any]]:
 
 def every_view() -> list[dict[str, Any]]:
     return [
-        declare_modal(severities=("SEV1", "SEV2", "SEV3")),
+        declare_modal(severities=("SEV1", "SEV2", "SEV3"), playbooks=("Card payments failing",)),
         composer_modal(incident(), "We're sorry", "{}"),
         close_modal(incident(), "U2", date(2026, 12, 1), "{}"),
         add_customers_modal(incident(), "{}"),
@@ -125,6 +125,15 @@ def controls() -> Iterator[tuple[str, dict[str, Any]]]:
             for element in [*block.get("elements", []), block.get("accessory")]:
                 if isinstance(element, dict) and "action_id" in element:
                     yield str(block.get("block_id", "")), element
+
+
+def view_controls() -> Iterator[tuple[str, dict[str, Any]]]:
+    """(block id, element) for every view input that sends block_actions as it is used
+    (``dispatch_action``), not only with the submitted view."""
+    for view in every_view():
+        for block in view["blocks"]:
+            if block.get("type") == "input" and block.get("dispatch_action"):
+                yield str(block["block_id"]), block["element"]
 
 
 def click(block_id: str, element: dict[str, Any]) -> Body:
@@ -167,7 +176,7 @@ async def takers(app: AsyncApp, body: Body) -> list[object]:
 async def test_every_control_a_builder_makes_is_taken_by_exactly_one_listener(
     app: AsyncApp,
 ) -> None:
-    for block_id, element in controls():
+    for block_id, element in [*controls(), *view_controls()]:
         found = await takers(app, click(block_id, element))
         assert len(found) == 1, element["action_id"]
 
@@ -183,7 +192,7 @@ async def test_every_listener_is_reached_by_some_control_view_or_entry_point(
     app: AsyncApp,
 ) -> None:
     bodies = [
-        *(click(block_id, element) for block_id, element in controls()),
+        *(click(block_id, element) for block_id, element in [*controls(), *view_controls()]),
         *(submit(view) for view in every_view()),
         *entry_points(),
     ]
@@ -193,7 +202,7 @@ async def test_every_listener_is_reached_by_some_control_view_or_entry_point(
 
 
 def test_every_declared_id_is_put_on_slack_by_some_builder() -> None:
-    made = {str(element["action_id"]) for _, element in controls()}
+    made = {str(element["action_id"]) for _, element in [*controls(), *view_controls()]}
     made |= {str(view["callback_id"]) for view in every_view()}
     for name, value in vars(ids).items():
         if isinstance(value, str) and name.isupper():

@@ -227,7 +227,7 @@ def _element(element: dict[str, Any], kind: str, where: str) -> Problems:
     elif kind in CHOICES:
         problems += _options(element, where, 1, 10, plain_only=False)
     elif kind == "plain_text_input":
-        problems += _input_lengths(element, where)
+        problems += _input_lengths(element, where) + _dispatch_config(element, where)
     elif kind == "datepicker" and not _DATE.fullmatch(
         str(element.get("initial_date", "2000-01-01"))
     ):
@@ -244,6 +244,21 @@ def _input_lengths(element: dict[str, Any], where: str) -> Problems:
         if value is not None and (not isinstance(value, int) or not 0 <= value <= 3000):
             problems.append(f"{where}.{key} must be a number from 0 to 3000")
     return problems
+
+
+DISPATCH_TRIGGERS = frozenset({"on_enter_pressed", "on_character_entered"})
+"""docs.slack.dev/reference/block-kit/composition-objects/dispatch-action-configuration-object"""
+
+
+def _dispatch_config(element: dict[str, Any], where: str) -> Problems:
+    config = element.get("dispatch_action_config")
+    if config is None:
+        return []
+    triggers = config.get("trigger_actions_on") if isinstance(config, dict) else None
+    if not isinstance(triggers, list) or not set(triggers) <= DISPATCH_TRIGGERS:
+        allowed = " and/or ".join(sorted(DISPATCH_TRIGGERS))
+        return [f"{where}.dispatch_action_config.trigger_actions_on must list {allowed}"]
+    return []
 
 
 def _select_options(element: dict[str, Any], where: str) -> Problems:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 import socket
 import time
 from collections import deque
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -46,6 +48,36 @@ class RateLimiter:
             wait = self.per_seconds - (now - self.recent[0])
             return max(1, int(wait + 0.999))
         self.recent.append(now)
+        return None
+
+
+class PerChannelLimiter:
+    """Slack's special tier for chat.postMessage: "roughly one message per second per
+    channel, short bursts allowed" (tests/slack_reference/methods/chat.postMessage.json,
+    tier ``t5``; docs.slack.dev/apis/web-api/rate-limits). A token bucket per channel:
+    ``burst`` messages at once, then one more every ``per_seconds``."""
+
+    def __init__(
+        self, per_seconds: float, burst: int, channels: Collection[str] | None = None
+    ) -> None:
+        self.per_seconds = per_seconds
+        self.burst = burst
+        self.channels = None if channels is None else frozenset(channels)
+        """Only these channels are limited (None: every channel, as Slack does)."""
+        self._buckets: dict[tuple[str, str], tuple[float, float]] = {}
+
+    def retry_after(self, team_id: str, channel: str) -> int | None:
+        """None and the message is taken; else the seconds to wait (``Retry-After``)."""
+        if self.channels is not None and channel not in self.channels:
+            return None
+        now = time.monotonic()
+        key = (team_id, channel)
+        tokens, then = self._buckets.get(key, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - then) / self.per_seconds)
+        if tokens < 1.0:
+            self._buckets[key] = (tokens, now)
+            return max(1, math.ceil((1.0 - tokens) * self.per_seconds))
+        self._buckets[key] = (tokens - 1.0, now)
         return None
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import copy
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -22,6 +22,7 @@ from bot.sandbox.double.files import UPLOAD_PATH, receive_upload
 from bot.sandbox.double.http import (
     RATELIMITED_BODY,
     Fault,
+    PerChannelLimiter,
     RateLimiter,
     drop_connection,
     fault_answer,
@@ -42,7 +43,7 @@ from bot.sandbox.double.state import (
     make_user,
     new_id,
 )
-from bot.sandbox.double.views import store_view
+from bot.sandbox.double.views import enter_values, store_view
 
 __all__ = [
     "REQUIRED_ARGS",
@@ -74,6 +75,7 @@ class SlackDouble:
         self._urls = ResponseUrls(self.workspace)
         self._faults: dict[str, deque[Fault]] = defaultdict(deque)
         self._limits: dict[str, RateLimiter] = {}
+        self._channel_limits: dict[str, PerChannelLimiter] = {}
         self._latency: dict[str, list[tuple[float, str | None]]] = defaultdict(list)
         self._runner: web.AppRunner | None = None
         self.socket = SocketMode(app_token)
@@ -253,6 +255,25 @@ class SlackDouble:
         """At most ``burst`` calls of ``method`` per ``per_seconds``; more get 429."""
         self._limits[method] = RateLimiter(per_seconds, burst)
 
+    def limit_per_channel(
+        self,
+        method: str = "chat.postMessage",
+        per_seconds: float = 1.0,
+        burst: int = 1,
+        *,
+        channels: Collection[str] | None = None,
+    ) -> None:
+        """From now on ``method`` takes about one message per ``per_seconds`` in each
+        channel (only in ``channels``, if given), ``burst`` at once, as Slack does for
+        chat.postMessage ("short bursts allowed": ``burst=1`` is the strictest reading); a
+        message over the limit gets 429 with ``Retry-After`` and ``ratelimited``, and
+        nothing is posted."""
+        self._channel_limits[method] = PerChannelLimiter(per_seconds, burst, channels)
+
+    def refused_with_429(self, method: str | None = None) -> list[RecordedCall]:
+        """The calls answered 429 (of ``method``, if given), in order."""
+        return [c for c in self.calls if c.http_status == 429 and method in (None, c.method)]
+
     # -- state readers ---------------------------------------------------------------------
 
     def _find(self, channel_id: str) -> tuple[Workspace, Channel] | None:
@@ -319,6 +340,15 @@ class SlackDouble:
             (ws.view_users[view_id] for ws in self.workspaces.values() if view_id in ws.view_users),
             None,
         )
+
+    def enter_in_view(self, view_id: str, entered: dict[str, Any]) -> None:
+        """A person entered these values (``state.values`` shape) in a view's inputs: the
+        Slack client holds them until the view is submitted, and a views.update keeps those
+        whose input it keeps (:func:`~bot.sandbox.double.views.kept_entries`)."""
+        ws = next((w for w in self.workspaces.values() if view_id in w.views), None)
+        if ws is None:
+            raise KeyError(f"the double has no view {view_id!r}")
+        enter_values(ws, view_id, entered)
 
     def apply_response_action(self, view_id: str, answer: dict[str, Any]) -> list[str]:
         """What Slack does with a view_submission's ``update``/``push`` answer.
@@ -425,6 +455,9 @@ class SlackDouble:
             return early
         limiter = self._limits.get(method)
         wait = limiter.retry_after() if limiter is not None else None
+        if wait is None and ws is not None and method in self._channel_limits:
+            channel = str(args.get("channel") or "")
+            wait = self._channel_limits[method].retry_after(ws.team_id, channel)
         if wait is not None:
             return 429, dict(RATELIMITED_BODY), {"Retry-After": str(wait)}
         if method == OPEN_METHOD:

@@ -44,8 +44,12 @@ def store_view(
     *,
     root_view_id: str | None = None,
     previous_view_id: str | None = None,
+    entered: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Keep ``view`` as Slack returns it (payloads/api_responses/views.open.success.json)."""
+    """Keep ``view`` as Slack returns it (payloads/api_responses/views.open.success.json).
+
+    ``state.values`` holds what the person has entered in its inputs (``entered``: kept
+    from the view this one replaces); inputs they left alone are not in it."""
     stored = {
         "submit": None,
         "close": None,
@@ -57,7 +61,7 @@ def store_view(
         **view,
         "id": view_id,
         "team_id": ws.team_id,
-        "state": {"values": {}},
+        "state": {"values": dict(entered or {})},
         "hash": f"{int(time.time())}.{secrets.token_hex(4)}",
         "previous_view_id": previous_view_id,
         "root_view_id": root_view_id or view_id,
@@ -115,7 +119,36 @@ def views_update(ws: Workspace, args: Args) -> dict[str, Any]:
         current["id"],
         root_view_id=current["root_view_id"],
         previous_view_id=current["previous_view_id"],
+        entered=kept_entries(current["state"]["values"], view.get("blocks") or []),
     )
+
+
+def kept_entries(entered: dict[str, Any], blocks: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the person entered that survives a views.update: Slack keeps an input's entry
+    when the new view has an input with the same ``block_id`` and ``action_id``
+    (docs.slack.dev/reference/views/modal-views, "Preserving input entry in views"); any
+    other entry is lost, and an input left alone shows the new view's initial value."""
+    inputs = {
+        b.get("block_id"): b["element"].get("action_id")
+        for b in blocks
+        if b.get("type") == "input" and isinstance(b.get("element"), dict)
+    }
+    return {
+        block_id: {action_id: value}
+        for block_id, by_action in entered.items()
+        for action_id, value in by_action.items()
+        if inputs.get(block_id) == action_id
+    }
+
+
+def enter_values(ws: Workspace, view_id: str, entered: dict[str, Any]) -> None:
+    """The person entered these values (``state.values`` shape) in the view's inputs."""
+    view = ws.views.get(view_id)
+    if view is None:
+        raise KeyError(f"the double has no view {view_id!r}")
+    values = view["state"]["values"]
+    for block_id, by_action in entered.items():
+        values.setdefault(block_id, {}).update(by_action)
 
 
 def _view_by_ref(ws: Workspace, view_id: str, external_id: str) -> dict[str, Any]:
