@@ -89,6 +89,12 @@ def check_public_title(incident: Incident, raw: str, kind: str) -> str | None:
     return title
 
 
+def reaches_customers(incident: Incident) -> bool:
+    """Whether this incident's customer updates go to customers at all (``CUSTOMER_CHANNEL``,
+    their shared channels, their inboxes): a drill's never do."""
+    return not incident.drill
+
+
 def check_update_text(text: str) -> str:
     text = text.strip()
     if not text:
@@ -274,6 +280,10 @@ class UpdateService:
         fresh = await self.store.reload(incident.id)
         card = incident_card(fresh, self.settings.severities)
         count = recorded.number
+        to_customers = kind in (UPDATE, RESOLVED) and reaches_customers(incident)
+        if to_customers and self.reach is not None:
+            # Handed over before any Slack call: updates reach customers in the order recorded.
+            self.reach.deliver_later(fresh, count, text, author_id)
         await self.outbox.call(
             client,
             incident.team_id,
@@ -285,10 +295,8 @@ class UpdateService:
             f"for {card.label}",
             blocks=posted_update_blocks(card, text, author_id, count, bool(findings)),
         )
-        if self.settings.customer_channel and kind in (UPDATE, RESOLVED) and not incident.drill:
+        if to_customers and self.settings.customer_channel:
             await self._tell_customers(client, fresh, count, text)
-        if self.reach is not None and kind in (UPDATE, RESOLVED):
-            self.reach.deliver_later(fresh, count, text, author_id)
         await self.retire_reminder(
             client, fresh, f"<@{author_id}> posted customer update #{count}."
         )

@@ -17,7 +17,7 @@ from tests.e2e.test_updates_e2e import CLEAN, PUBLIC_TITLE, declare, open_compos
 from tests.support.customer_helpers import stored_customers
 from tests.support.directory_helpers import load_directory
 from tests.support.harness import ALICE, MARIA, TEAM, Harness, start_harness, stop_harness
-from tests.support.helpers import eventually
+from tests.support.helpers import eventually, team_joins
 from tests.support.smtp import Inbox, free_port, start_relay
 
 
@@ -272,3 +272,43 @@ async def test_two_updates_in_a_row_reach_a_rate_limited_shared_channel_without_
 
 def texts_in(h: Harness, channel: str) -> list[str]:
     return [str(m["text"]) for m in h.double.messages(channel)]
+
+
+async def test_two_updates_in_a_row_reach_the_customer_in_the_order_they_were_posted(
+    reach: Reach,
+) -> None:
+    """The first post of update #1 to Slack is rate-limited (429, Retry-After 2 s) and
+    update #2 is submitted meanwhile; the customer still reads #1 before #2."""
+    h = reach.h
+    channel = await incident_with(h, "Acme")
+    h.double.fail_next("chat.postMessage", http_status=429, retry_after=2)
+    await post_update(h, channel, CLEAN)
+    await post_update(h, channel, SECOND)
+    posted = await h.double.wait_for(
+        lambda: texts if len(texts := texts_in(h, reach.acme_channel)) == 2 else None,
+        timeout=20,
+    )
+    assert posted == [CLEAN, SECOND]
+
+
+async def test_a_drill_reaches_no_customer_directly(reach: Reach) -> None:
+    h = reach.h
+    reply = await h.driver.command(
+        "/incident", "drill card-payments-failing", user_id=ALICE, channel_id=h.general
+    )
+    assert reply.status == 200
+    await h.double.wait_for(lambda: h.double.ok_calls_to("pins.add"))
+    channel = str(h.double.ok_calls_to("conversations.create")[0].response["channel"]["id"])
+    team_joins(h, channel)
+    await h.driver.command(
+        "/incident", "customers add Acme, Globex", user_id=ALICE, channel_id=channel
+    )
+    await eventually(lambda: has_customers(h, 2))
+    await post_update(h, channel)
+    await h.double.wait_for(lambda: "update #1" in " ".join(texts_in(h, channel)) or None)
+    await h.runtime.services.reach.drain()
+    assert h.double.messages(reach.acme_channel) == [] and reach.inbox.messages() == []
+
+
+async def has_customers(h: Harness, count: int) -> bool:
+    return len(await stored_customers(h)) == count
