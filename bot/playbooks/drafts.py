@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from bot.playbooks.model import PHASES, Phase, Playbook
 from storage.models import Incident
 
+UNKNOWN_TITLE = "[what is affected]"
 UNKNOWN_IMPACT = "[what customers notice]"
 UNKNOWN_CUSTOMER = "[customer]"
 UNKNOWN_TIME = "[time]"
@@ -26,6 +27,7 @@ class Facts:
     """What the placeholders of a template stand for."""
 
     title: str
+    """The customer-facing title (the internal one never reaches customers)."""
     started: datetime
     next_update: datetime | None = None
     impact: str = ""
@@ -44,7 +46,7 @@ def clock_time(moment: datetime | None) -> str:
 def fill(template: str, facts: Facts) -> str:
     """The template with every ``{placeholder}`` replaced; ``{{`` and ``}}`` become braces."""
     return template.format(
-        title=facts.title,
+        title=facts.title.strip() or UNKNOWN_TITLE,
         started=clock_time(facts.started),
         next_update=clock_time(facts.next_update),
         impact=facts.impact.strip() or UNKNOWN_IMPACT,
@@ -85,7 +87,7 @@ def incident_draft(
     if phase is None:
         return None
     facts = Facts(
-        title=incident.title,
+        title=incident.public_title or "",
         started=incident.created_at,
         next_update=next_update,
         impact=incident.impact_text or "",

@@ -7,13 +7,16 @@ from datetime import UTC, datetime, timedelta, timezone
 from bot.playbooks.drafts import (
     UNKNOWN_CUSTOMER,
     UNKNOWN_IMPACT,
+    UNKNOWN_TITLE,
     Facts,
     clock_time,
     draft,
     fill,
+    incident_draft,
     template_for,
 )
 from bot.playbooks.model import Playbook
+from storage.models import Incident
 from tests.support.playbook_helpers import playbook
 
 STARTED = datetime(2027, 1, 10, 14, 5, tzinfo=UTC)
@@ -68,4 +71,18 @@ def test_a_draft_is_the_chosen_template_filled_in() -> None:
     book = templates(ru={"identified": "Нашли причину. Следующее обновление — до {next_update}."})
     assert draft(book, "identified", "ru", FACTS) == (
         "Нашли причину. Следующее обновление — до 14:25 UTC."
+    )
+
+
+def test_an_incidents_draft_names_it_by_its_customer_facing_title_never_the_internal_one() -> None:
+    book = templates(cs={"investigating": "{title}: omlouváme se."})
+    incident = Incident(title="db-7 split brain", public_title="Platby kartou", created_at=STARTED)
+    assert incident_draft(book, incident, "investigating", "cs") == "Platby kartou: omlouváme se."
+
+
+def test_before_it_has_a_customer_facing_title_the_draft_asks_for_one() -> None:
+    book = templates(cs={"investigating": "{title}: omlouváme se."})
+    incident = Incident(title="db-7 split brain", created_at=STARTED)
+    assert (
+        incident_draft(book, incident, "investigating", "cs") == f"{UNKNOWN_TITLE}: omlouváme se."
     )

@@ -12,10 +12,13 @@ from datetime import datetime
 from typing import Any
 
 from bot.playbooks.catalogue import Catalogue
+from bot.playbooks.drafts import Facts
+from bot.playbooks.drafts import fill as fill_template
 from bot.playbooks.model import Phase, Playbook, Templates
 from bot.sandbox.rehearsal.close import record_follow_up
 from bot.sandbox.rehearsal.script import FAREWELL, Rehearsal, Session, sandbox
 from bot.settings import DEFAULT_CADENCE
+from messages.ids import UpdateFields
 from storage.models import utcnow
 
 CUSTOMERS = ("Acme Bank", "Globex")
@@ -38,14 +41,10 @@ def templates_of(playbook: Playbook) -> Templates:
 def fill(
     text: str, playbook: Playbook, started: datetime, due: datetime | None, customer: str
 ) -> str:
-    """What the comms owner types: the template with its placeholders filled in."""
-    return text.format(
-        title=playbook.name,
-        started=f"{started:%H:%M} UTC",
-        next_update=f"{due:%H:%M} UTC" if due else "",
-        impact=playbook.summary,
-        customer=customer,
-    )
+    """What the comms owner types: the template filled as Amends drafts it, with the
+    playbook's summary as the customer-facing title and the impact."""
+    facts = Facts(playbook.summary, started, due, impact=playbook.summary, customer=customer)
+    return fill_template(text, facts)
 
 
 async def run_playbook_rehearsal(playbook: Playbook, database_url: str | None = None) -> int:
@@ -121,7 +120,11 @@ class PlaybookScript:
         """Post ``text`` in ``who``'s open composer; if the tone check stops it, post anyway."""
         d = self.r.driver
         view_id = str(self.r.double.ok_calls_to("views.open")[-1].response["view"]["id"])
-        values: dict[str, dict[str, Any]] = {"update_text": {"text": text}}
+        f = UpdateFields
+        values: dict[str, dict[str, Any]] = {
+            f.TEXT_BLOCK: {f.TEXT_ACTION: text},
+            f.PUBLIC_TITLE_BLOCK: {f.PUBLIC_TITLE_ACTION: self.playbook.summary},
+        }
         reply = await self.r.step(
             who,
             self.channel,
