@@ -7,6 +7,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bot.sandbox.double.records import WAIT_SECONDS
 from tests.support.harness import Harness
 
 
@@ -65,7 +66,7 @@ async def said(h: Harness, reply: Any) -> str:
     return texts[0]
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 5.0) -> None:
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = WAIT_SECONDS) -> None:
     """Poll an async ``check`` until it holds (work is applied after the ack)."""
     deadline = asyncio.get_running_loop().time() + timeout
     while not await check():

@@ -22,7 +22,12 @@ class RecordedCall:
     at: float = field(default_factory=time.time)
 
 
-async def wait_for(predicate: Callable[[], T | None], timeout: float = 5.0) -> T:
+WAIT_SECONDS = 15.0
+"""How long a test waits for work the bot does after its ack before calling it lost: a wait
+for a hang, not a speed limit (5 s was reached by parallel test workers on a shared machine)."""
+
+
+async def wait_for(predicate: Callable[[], T | None], timeout: float = WAIT_SECONDS) -> T:
     """Poll every 10 ms until ``predicate()`` is truthy and return that value.
 
     For work a bot does after it has acknowledged a request. Raises AssertionError

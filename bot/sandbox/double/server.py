@@ -32,7 +32,7 @@ from bot.sandbox.double.http import (
 )
 from bot.sandbox.double.methods import REQUIRED_ARGS, call_method
 from bot.sandbox.double.oauth import ACCESS_METHOD, OAuthApp
-from bot.sandbox.double.records import RecordedCall, wait_for
+from bot.sandbox.double.records import WAIT_SECONDS, RecordedCall, wait_for
 from bot.sandbox.double.responses import RecordedResponse, ResponseTarget, ResponseUrls
 from bot.sandbox.double.socket import OPEN_METHOD, SOCKET_PATH, SocketMode
 from bot.sandbox.double.state import (
@@ -408,7 +408,7 @@ class SlackDouble:
         ws.uninstall()
         return [await self.events.send(event_callback(ws, event)) for event in events]
 
-    async def wait_for(self, predicate: Callable[[], T | None], timeout: float = 5.0) -> T:
+    async def wait_for(self, predicate: Callable[[], T | None], timeout: float = WAIT_SECONDS) -> T:
         """The module's :func:`wait_for`, for tests that only hold the double."""
         return await wait_for(predicate, timeout)
 
