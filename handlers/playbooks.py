@@ -60,7 +60,7 @@ async def drill(call: Call) -> None:
     """``drill <playbook>``: the acknowledgement says it is under way; the link follows,
     to this person only (a drill is announced nowhere)."""
     drills = call.services.drills
-    playbook = drills.find(call.parsed.rest)
+    playbook = drills.catalogue.find(call.parsed.rest)
     await call.ack(text=f"Starting a drill of “{playbook.name}”… the channel link follows.")
     declared = await drills.start(call.client, call.team_id, call.user_id, playbook)
     await call.tell("\n".join([declared_reply_text(declared.card), *declared.warnings]))
@@ -77,7 +77,9 @@ async def apply_playbook_here(call: Call) -> None:
         call.client, call.team_id, call.channel_id, call.parsed.name, call.user_id
     )
     service = call.services.playbooks
-    await service.apply(call.client, incident, service.find(call.parsed.rest), call.user_id)
+    await service.apply(
+        call.client, incident, service.catalogue.find(call.parsed.rest), call.user_id
+    )
 
 
 async def set_language(call: Call, incident: Incident) -> None:

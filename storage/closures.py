@@ -94,7 +94,9 @@ class ClosureStore:
             for key, value in asdict(closure).items():
                 setattr(row, key, value)
             row.resolved_by, row.resolved_at, row.closed_at = actor_id, utcnow(), None
-            session.add(_event(incident_id, actor_id, "resolved", closure.root_cause[:500]))
+            session.add(
+                TimelineEvent.now(incident_id, actor_id, "resolved", closure.root_cause[:500])
+            )
         return True
 
     async def finish(self, incident_id: int, actor_id: str) -> bool:
@@ -105,14 +107,16 @@ class ClosureStore:
             await session.execute(
                 update(Closure).where(Closure.incident_id == incident_id).values(closed_at=utcnow())
             )
-            session.add(_event(incident_id, actor_id, "closed", "every customer followed up"))
+            session.add(
+                TimelineEvent.now(incident_id, actor_id, "closed", "every customer followed up")
+            )
         return True
 
     async def reopen(self, incident_id: int, expected: str, reason: str, actor_id: str) -> bool:
         async with self._sessions.begin() as session:
             if not await _move(session, incident_id, expected, Status.INVESTIGATING):
                 return False
-            session.add(_event(incident_id, actor_id, "reopened", reason))
+            session.add(TimelineEvent.now(incident_id, actor_id, "reopened", reason))
         return True
 
     async def since_in_chunks(
@@ -189,9 +193,3 @@ async def _move(
         .values(status=new, updated_at=utcnow(), **also)
     )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
-
-
-def _event(incident_id: int, actor_id: str, kind: str, detail: str) -> TimelineEvent:
-    return TimelineEvent(
-        incident_id=incident_id, actor_id=actor_id, kind=kind, detail=detail, at=utcnow()
-    )

@@ -287,6 +287,13 @@ class TimelineEvent(Base):
     kind: Mapped[str] = mapped_column(String(40))
     detail: Mapped[str] = mapped_column(Text, default="")
 
+    @classmethod
+    def now(cls, incident_id: int, actor_id: str, kind: str, detail: str = "") -> TimelineEvent:
+        """An entry for what ``actor_id`` did just now."""
+        return cls(
+            incident_id=incident_id, actor_id=actor_id, kind=kind, detail=detail, at=utcnow()
+        )
+
 
 class CustomerUpdate(Base):
     """An update the customers received: what was said, by whom, and what the tone check saw."""

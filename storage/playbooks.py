@@ -58,7 +58,7 @@ class PlaybookStore:
                 PlaybookStep(incident_id=incident_id, position=i, text=text)
                 for i, text in enumerate(applied.steps)
             )
-            session.add(_event(incident_id, actor_id, PLAYBOOK_APPLIED, applied.name))
+            session.add(TimelineEvent.now(incident_id, actor_id, PLAYBOOK_APPLIED, applied.name))
 
     async def steps(self, incident_id: int) -> list[PlaybookStep]:
         async with self._sessions() as session:
@@ -92,7 +92,7 @@ class PlaybookStore:
             if step is None:
                 return None
             if done:
-                session.add(_event(incident_id, actor_id, STEP_DONE, step.text))
+                session.add(TimelineEvent.now(incident_id, actor_id, STEP_DONE, step.text))
         return Tick(done, step)
 
     async def set_language(self, incident_id: int, language: str, actor_id: str) -> bool:
@@ -105,11 +105,5 @@ class PlaybookStore:
             )
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 return False
-            session.add(_event(incident_id, actor_id, LANGUAGE_SET, language))
+            session.add(TimelineEvent.now(incident_id, actor_id, LANGUAGE_SET, language))
         return True
-
-
-def _event(incident_id: int, actor_id: str, kind: str, detail: str) -> TimelineEvent:
-    return TimelineEvent(
-        incident_id=incident_id, actor_id=actor_id, kind=kind, detail=detail, at=utcnow()
-    )

@@ -143,7 +143,7 @@ class IncidentStore:
             incident.closure = None
             session.add(incident)
             await session.flush()
-            session.add(_event(incident.id, new.reporter_id, "declared", new.title))
+            session.add(TimelineEvent.now(incident.id, new.reporter_id, "declared", new.title))
         return incident
 
     async def discard(self, incident_id: int) -> None:
@@ -254,7 +254,9 @@ class IncidentStore:
             )
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 return False
-            session.add(_event(incident_id, actor_id, f"{field}_changed", f"{expected} → {new}"))
+            session.add(
+                TimelineEvent.now(incident_id, actor_id, f"{field}_changed", f"{expected} → {new}")
+            )
         return True
 
     async def set_next_update_due(self, incident_id: int, due: datetime | None) -> None:
@@ -295,7 +297,7 @@ class IncidentStore:
                 current.user_id, current.assigned_by = user_id, actor_id
                 current.assigned_at = utcnow()
             detail = f"{role}: {previous or 'nobody'} → {user_id}"
-            session.add(_event(incident_id, actor_id, "role_assigned", detail))
+            session.add(TimelineEvent.now(incident_id, actor_id, "role_assigned", detail))
         return True, previous
 
     async def record_update(
@@ -345,7 +347,9 @@ class IncidentStore:
             detail = update_.kind + (
                 " (posted despite tone findings)" if update_.posted_anyway else ""
             )
-            session.add(_event(incident_id, update_.author_id, "customer_update", detail))
+            session.add(
+                TimelineEvent.now(incident_id, update_.author_id, "customer_update", detail)
+            )
         return row
 
     async def updates(self, incident_id: int) -> list[CustomerUpdate]:
@@ -367,12 +371,14 @@ class IncidentStore:
             )
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 return False
-            session.add(_event(incident_id, actor_id, "paused" if paused else "resumed", ""))
+            session.add(
+                TimelineEvent.now(incident_id, actor_id, "paused" if paused else "resumed", "")
+            )
         return True
 
     async def add_event(self, incident_id: int, actor_id: str, kind: str, detail: str) -> None:
         async with self._sessions.begin() as session:
-            session.add(_event(incident_id, actor_id, kind, detail))
+            session.add(TimelineEvent.now(incident_id, actor_id, kind, detail))
 
     async def timeline(self, incident_id: int) -> list[TimelineEvent]:
         async with self._sessions() as session:
@@ -408,9 +414,3 @@ async def _preview_customers(session: AsyncSession, incident: Incident) -> None:
         .limit(CUSTOMERS_SHOWN)
     )
     set_committed_value(incident, "first_customers", list(rows))
-
-
-def _event(incident_id: int, actor_id: str, kind: str, detail: str) -> TimelineEvent:
-    return TimelineEvent(
-        incident_id=incident_id, actor_id=actor_id, kind=kind, detail=detail, at=utcnow()
-    )

@@ -138,7 +138,7 @@ class StatusStore:
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 return False
             kind = "status_page_shown" if public else "status_page_hidden"
-            session.add(TimelineEvent(incident_id=incident_id, actor_id=actor_id, kind=kind))
+            session.add(TimelineEvent.now(incident_id, actor_id, kind))
         return True
 
     # -- customers' own pages ------------------------------------------------------------

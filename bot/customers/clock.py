@@ -12,6 +12,7 @@ claim that died after posting finds its message instead of posting again.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.settings import Settings
@@ -24,20 +25,14 @@ QUIET = timedelta(days=1)
 """When nobody is left to remind about, the row waits this long and then ends itself."""
 
 
+@dataclass(eq=False)
 class ContactClock:
     """Links added customers to the directory and plans the reminder for their clocks."""
 
-    def __init__(
-        self,
-        customers: CustomerStore,
-        reminders: ReminderStore,
-        settings: Settings,
-        waker: Waker,
-    ) -> None:
-        self.customers = customers
-        self.reminders = reminders
-        self.settings = settings
-        self.waker = waker
+    customers: CustomerStore
+    reminders: ReminderStore
+    settings: Settings
+    waker: Waker
 
     async def customers_added(self, incident: Incident) -> None:
         """Link new customers to the directory (starting their clocks) and plan the reminder."""

@@ -8,6 +8,7 @@ refreshed. Everything Slack sees goes through the incident's lane of the outbox.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -37,22 +38,12 @@ def minutes(cadence: timedelta) -> str:
     return f"{total} min" if total < 120 or total % 60 else f"{total // 60} h"
 
 
+@dataclass(eq=False)
 class PlaybookService:
-    def __init__(
-        self,
-        catalogue: Catalogue,
-        store: PlaybookStore,
-        settings: Settings,
-        updates: UpdateService,
-    ) -> None:
-        self.catalogue = catalogue
-        self.store = store
-        self.settings = settings
-        self.updates = updates
-
-    def find(self, name: str) -> Playbook:
-        """The playbook called ``name``, or a refusal listing the playbooks there are."""
-        return self.catalogue.find(name)
+    catalogue: Catalogue
+    store: PlaybookStore
+    settings: Settings
+    updates: UpdateService
 
     async def apply_to_declared(
         self, client: AsyncWebClient, declared: Declared, playbook: Playbook, actor: str

@@ -8,6 +8,8 @@ its own channel (never CUSTOMER_CHANNEL), and the recovery figures leave it out.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.incidents.declare import Declared, DeclareFlow, DeclareRequest
@@ -16,17 +18,11 @@ from bot.playbooks.catalogue import Catalogue
 from bot.playbooks.model import Playbook
 
 
+@dataclass(eq=False)
 class DrillService:
-    def __init__(
-        self, catalogue: Catalogue, declare: DeclareFlow, playbooks: PlaybookService
-    ) -> None:
-        self.catalogue = catalogue
-        self.declare = declare
-        self.playbooks = playbooks
-
-    def find(self, name: str) -> Playbook:
-        """The playbook to drill, or a refusal listing the names."""
-        return self.catalogue.find(name)
+    catalogue: Catalogue
+    declare: DeclareFlow
+    playbooks: PlaybookService
 
     async def start(
         self, client: AsyncWebClient, team_id: str, user_id: str, playbook: Playbook

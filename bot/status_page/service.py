@@ -4,6 +4,7 @@ customer's private link (issued and revoked from ``/incident customers``)."""
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -18,18 +19,12 @@ from storage.models import AffectedCustomer, Incident
 from storage.status import StatusStore
 
 
+@dataclass(eq=False)
 class StatusService:
-    def __init__(
-        self,
-        store: StatusStore,
-        settings: Settings,
-        updates: UpdateService,
-        customers: CustomerStore,
-    ) -> None:
-        self.customers = customers
-        self.store = store
-        self.settings = settings
-        self.updates = updates
+    store: StatusStore
+    settings: Settings
+    updates: UpdateService
+    customers: CustomerStore
 
     async def set_public(
         self, client: AsyncWebClient, incident: Incident, actor_id: str, public: bool

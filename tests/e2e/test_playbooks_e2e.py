@@ -181,7 +181,7 @@ async def test_a_playbook_name_followed_by_reviewed_is_a_review_not_an_applicati
     h = harness
     channel = await declare(h)
     reply = await apply(h, channel, f"{CARD} reviewed")
-    owner = h.runtime.services.playbooks.find(CARD).owner
+    owner = h.runtime.services.playbooks.catalogue.find(CARD).owner
     assert refusals.not_the_playbook_owner(CARD, owner) in await said(h, reply)
     assert (await incident(h)).playbook is None
 
