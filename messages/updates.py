@@ -36,8 +36,10 @@ SNOOZE_CHOICES: tuple[tuple[int, str], ...] = tuple((m, SNOOZE_LABELS[m]) for m 
 
 
 def update_template(card: IncidentCard, next_due: datetime) -> str:
-    """A first draft that already has the parts customers need; the author fills it in."""
-    who = ", ".join(card.affected_customers[:5]) or "[who is affected]"
+    """A first draft that already has the parts customers need; the author fills it in.
+    It names no customer: the same text reaches every customer, the customer channel and
+    the public status page."""
+    who = "[who is affected, without naming customers]"
     impact = card.impact_text.strip() or "[what customers notice]"
     return (
         f"We're sorry: {impact}\n"

@@ -184,13 +184,14 @@ class UpdateService:
     def playbook_draft(
         self, incident: Incident, next_update: datetime | None, customer: str = ""
     ) -> str | None:
-        """The template of the incident's playbook for its current status, in its language."""
+        """The template of the incident's playbook for its current status, in its language.
+        ``{customer}`` is left for the author unless one customer is meant: an update names
+        no customer, as every customer, the customer channel and the status page read it."""
         playbook = self.catalogue.get(incident.playbook)
         if playbook is None:
             return None
         phase = phase_of(incident.status)
-        names = customer or ", ".join(c.name for c in incident.first_customers[:5])
-        return incident_draft(playbook, incident, phase, incident.language, next_update, names)
+        return incident_draft(playbook, incident, phase, incident.language, next_update, customer)
 
     def final_composer(self, incident: Incident) -> dict[str, object]:
         """The composer for the “resolved” update, drafted from what the close recorded."""

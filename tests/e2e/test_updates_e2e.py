@@ -422,3 +422,16 @@ async def test_a_reminder_posted_just_before_a_crash_is_not_posted_again(fast: H
     assert row is not None and row.seq > claimed[0].seq and row.sent_at is not None
     history_checks = h.double.ok_calls_to("conversations.history")
     assert history_checks and history_checks[0].args["include_all_metadata"] in (True, "true", "1")
+
+
+async def test_the_composers_first_draft_names_no_customer(harness: Harness) -> None:
+    """The same update reaches every customer, the customer channel and the status page."""
+    h = harness
+    channel = await declare(h, "SEV3")
+    reply = await h.driver.command(
+        "/incident", "customers add Acme, Globex", user_id=ALICE, channel_id=channel
+    )
+    await h.double.wait_for(lambda: h.double.responses_for(str(reply.response_url)))
+    draft = composer_draft(await open_composer(h, channel))
+    assert "Who is affected:" in draft
+    assert "Acme" not in draft and "Globex" not in draft
