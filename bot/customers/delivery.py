@@ -102,6 +102,7 @@ class Reach:
         self.mailer = mailer
         self.pacer = Pacer()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._in_order: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.finished = 0
         """Deliveries (one per posted update) that have run to their end."""
         outbox.on_delivered(REACHED, self.reached)
@@ -134,8 +135,12 @@ class Reach:
     async def _deliver_counted(
         self, incident: Incident, number: int, text: str, author: str
     ) -> None:
+        """One incident's updates are delivered one after the other, in the order they were
+        handed over (the lock is first come, first served): each delivery first looks up
+        its customers and their page links, and without the lock #2 could overtake #1."""
         try:
-            await self.deliver(incident, number, text, author)
+            async with self._in_order[incident.id]:
+                await self.deliver(incident, number, text, author)
         finally:
             self.finished += 1
 
