@@ -18,7 +18,7 @@ from bot.incidents.policy import REOPENABLE, CloseRefused, Status, check_may_clo
 from bot.incidents.report import ReportService
 from bot.incidents.updates import UpdateService, Waker
 from bot.settings import Settings
-from bot.slack.calls import check_person, open_view, slack_error
+from bot.slack.calls import FORM_CHECK_SECONDS, check_person, open_view, slack_error
 from bot.slack.header import closure_view, incident_card, refresh_header, role_holders
 from messages import refusals
 from messages.blocks import mention
@@ -84,7 +84,7 @@ class CloseService:
         if closure.follow_up_due < today():
             raise UserError(refusals.follow_up_due_past(closure.follow_up_due), FOLLOW_UP_DUE)
         try:
-            await check_person(client, closure.follow_up_owner)
+            await check_person(client, closure.follow_up_owner, within=FORM_CHECK_SECONDS)
         except UserError as exc:
             raise UserError(exc.message, FOLLOW_UP_OWNER) from None
 

@@ -343,3 +343,16 @@ async def test_two_closes_at_once_resolve_once(fast: Harness) -> None:
         if "Customer follow-up —" in json.dumps(m, ensure_ascii=False)
     ]
     assert len(checklists) == 1
+
+
+async def test_the_close_form_is_answered_in_time_when_slack_is_slow_to_say_who_someone_is(
+    fast: Harness,
+) -> None:
+    """The form's answer must reach Slack within 3 s: a users.info that takes 5 s is not
+    waited for (the follow-up owner goes unchecked) instead of losing the whole close."""
+    h = fast
+    channel = await declare_with(h, "Acme")
+    form = await open_close_form(h, channel)
+    h.double.slow_down("users.info", 5)
+    reply = await h.driver.submit_view(str(form["id"]), close_values(), user_id=ALICE)
+    assert reply.json and reply.json["response_action"] == "update", reply.text
