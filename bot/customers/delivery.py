@@ -22,6 +22,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -77,6 +78,18 @@ class Pacer:
         for key in [k for k, t in self._next.items() if t < now and not self._locks[k].locked()]:
             del self._next[key]
             self._locks.pop(key, None)
+
+
+@dataclass(frozen=True)
+class Handover:
+    """One posted update on its way to the incident's customers."""
+
+    client: AsyncWebClient
+    card: IncidentCard
+    incident: Incident
+    number: int
+    text: str
+    author: str
 
 
 Links = Callable[[str, str, str], Awaitable[str]]
@@ -154,6 +167,7 @@ class Reach:
             log.exception("INC-%s: could not start reaching customers", incident.number)
             return
         card = incident_card(incident, self.settings.severities, customer_names=())
+        update = Handover(client, card, incident, number, text, author)
         slots = asyncio.Semaphore(CONCURRENCY)
 
         async def one(customer: Reachable) -> None:
@@ -161,13 +175,9 @@ class Reach:
             async with slots:
                 page = await self._page_url(incident.team_id, customer, author)
                 if slack:
-                    await self._guarded(
-                        self._post(client, card, incident, customer, number, text, author, page)
-                    )
+                    await self._guarded(self._post(update, customer, page))
                 if email:
-                    await self._guarded(
-                        self._mail(client, card, incident, customer, number, text, author, page)
-                    )
+                    await self._guarded(self._mail(update, customer, page))
 
         await asyncio.gather(*(one(c) for c in recipients))
 
@@ -191,79 +201,54 @@ class Reach:
         except Exception:
             log.exception("could not reach a customer")
 
-    async def _post(
-        self,
-        client: AsyncWebClient,
-        card: IncidentCard,
-        incident: Incident,
-        customer: Reachable,
-        number: int,
-        text: str,
-        author: str,
-        page: str | None = None,
-    ) -> None:
-        context = _context(incident, customer, author, SLACK)
+    async def _post(self, u: Handover, customer: Reachable, page: str | None) -> None:
+        incident = u.incident
         async with self.pacer.turn(customer.slack_channel):
             try:
                 await self.outbox.call(
-                    client,
+                    u.client,
                     incident.team_id,
                     "chat.postMessage",
-                    what=f"customer update #{number} to {customer.name}",
+                    what=f"customer update #{u.number} to {customer.name}",
                     after=REACHED,
-                    context=context,
+                    context=_context(incident, customer, u.author, SLACK),
                     channel=customer.slack_channel,
-                    text=text,
-                    blocks=customer_facing_blocks(incident.public_title, text, page),
+                    text=u.text,
+                    blocks=customer_facing_blocks(incident.public_title, u.text, page),
                 )
             except SlackApiError as exc:
                 if slack_error(exc) not in CHANNEL_GONE:
                     raise
-                await self._channel_gone(client, card, incident, customer, slack_error(exc))
+                await self._channel_gone(u, customer, slack_error(exc))
 
-    async def _mail(
-        self,
-        client: AsyncWebClient,
-        card: IncidentCard,
-        incident: Incident,
-        customer: Reachable,
-        number: int,
-        text: str,
-        author: str,
-        page: str | None = None,
-    ) -> None:
-        body = f"{text}\n\n{customer_page_line(page)}" if page else text
+    async def _mail(self, u: Handover, customer: Reachable, page: str | None) -> None:
+        incident = u.incident
+        body = f"{u.text}\n\n{customer_page_line(page)}" if page else u.text
         subject = customer_heading(incident.public_title)
         args = mail_args(str(self.settings.smtp_from), customer.emails, subject, body)
         try:
             await self.outbox.call(
-                client,
+                u.client,
                 incident.team_id,
                 EMAIL_SEND,
-                what=f"customer update #{number} to {customer.name} by e-mail",
+                what=f"customer update #{u.number} to {customer.name} by e-mail",
                 after=REACHED,
-                context=_context(incident, customer, author, EMAIL),
+                context=_context(incident, customer, u.author, EMAIL),
                 **args,
             )
         except MailRefused as exc:
             log.warning(
-                "%s: the relay refused the e-mail to %s: %s", card.label, customer.name, exc
+                "%s: the relay refused the e-mail to %s: %s", u.card.label, customer.name, exc
             )
 
-    async def _channel_gone(
-        self,
-        client: AsyncWebClient,
-        card: IncidentCard,
-        incident: Incident,
-        customer: Reachable,
-        error: str,
-    ) -> None:
+    async def _channel_gone(self, u: Handover, customer: Reachable, error: str) -> None:
         """Tell the comms owner, once per incident and customer, in the incident channel."""
+        incident, card = u.incident, u.card
         if not await self.customers.lose_channel(incident.id, customer.id):
             return
         owner = comms_owner(card.roles) or card.reporter_id
         await self.outbox.call(
-            client,
+            u.client,
             incident.team_id,
             "chat.postMessage",
             what="the note that a customer's channel refused the update",
