@@ -16,7 +16,11 @@ and every fifth reminder is an escalation (a channel message and a DM). Cases:
 
 Run: ``.venv/bin/python benchmarks/reminders.py [--incidents 10000] [--window 60]``;
 ``--scale 0.1`` runs every case with a tenth of the reminders and of the window (quick
-iteration; the ratios to the floor stay comparable).
+iteration; the ratios to the floor stay comparable). ``--databases postgres`` runs the burst
+on PostgreSQL alone; ``--profile DIR`` runs the workers under cProfile and writes their top
+functions, own time per package and SQL statement counts into DIR. Beside throughput the
+burst prints the worker's CPU time per reminder, and the floor the client's per message:
+on a shared machine these move less than the rates do.
 """
 
 from __future__ import annotations
@@ -161,12 +165,24 @@ async def seed(
     return due
 
 
-async def start_worker(env: dict[str, str]) -> asyncio.subprocess.Process:
+PROFILE: Path | None = None
+"""With ``--profile DIR``: workers run under cProfile and write their top functions and
+SQL statement counts into DIR (see ``benchmarks/profiled.py``)."""
+_started = Counter[str]()
+
+
+async def start_worker(env: dict[str, str], case: str = "worker") -> asyncio.subprocess.Process:
     port = free_port()
+    command = ["-m", "bot.cli"]
+    if PROFILE is not None:
+        _started[case] += 1
+        slug = "".join(c if c.isalnum() else "-" for c in case)[:60]
+        out = PROFILE / f"{slug}-{_started[case]}.txt"
+        env = {**env, "AMENDS_PROFILE_OUT": str(out)}
+        command = [str(Path(__file__).with_name("profiled.py"))]
     return await asyncio.create_subprocess_exec(
         sys.executable,
-        "-m",
-        "bot.cli",
+        *command,
         "serve",
         env={**env, "PORT": str(port)},
         stdout=asyncio.subprocess.DEVNULL,
@@ -225,6 +241,8 @@ class Floor:
     per_second: float
     p50: float
     p99: float
+    cpu_ms: float
+    """CPU time of the client process per message."""
 
     def share(self, per_second: float) -> str:
         return f"{per_second:.0f}/s = {per_second / self.per_second * 100:.0f}% of the floor"
@@ -267,11 +285,12 @@ async def floor_client(api_url: str, channels: list[str]) -> dict[str, float]:
             )
             took.append(time.perf_counter() - started)
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(post(i, ch) for i, ch in enumerate(channels)))
     elapsed = time.perf_counter() - started
     return {
         "per_second": len(channels) / elapsed,
+        "cpu_ms": (time.process_time() - cpu) / len(channels) * 1000,
         "p50": percentile(took, 0.5),
         "p99": percentile(took, 0.99),
     }
@@ -297,7 +316,8 @@ async def floor_case(n: int) -> Floor:
     print(
         f"floor: a bare AsyncWebClient, {n} reminder-sized chat.postMessage, "
         f"{DELIVERY_CONCURRENCY} in flight: {floor.per_second:.0f}/s; per call p50 "
-        f"{floor.p50 * 1000:.0f} ms, p99 {floor.p99 * 1000:.0f} ms"
+        f"{floor.p50 * 1000:.0f} ms, p99 {floor.p99 * 1000:.0f} ms; client CPU "
+        f"{floor.cpu_ms:.2f} ms per message"
     )
     return floor
 
@@ -324,9 +344,13 @@ async def run_case(
     due = await seed(engine, channels, first_due, window, due_in_window=True)
     await engine.dispose()
     env = worker_env(double, url, lease=5)
-    procs = [await start_worker(env) for _ in range(workers)]
+    procs = [await start_worker(env, name) for _ in range(workers)]
     killed = ""
-    if kill_after is not None:
+    cpu_before = 0.0
+    if kill_after is None:
+        await asyncio.sleep((first_due - datetime.now(UTC)).total_seconds() - 0.2)
+        cpu_before = sum(cpu_seconds(proc.pid) for proc in procs)
+    else:
         await asyncio.sleep(START_DELAY + kill_after)
         procs[0].send_signal(signal.SIGKILL)
         killed = f", worker 1 killed (SIGKILL) {kill_after:.0f}s into the window"
@@ -335,6 +359,7 @@ async def run_case(
     while time.monotonic() < deadline and len(delivered(double, wanted)) < n:
         await asyncio.sleep(0.5)
     await asyncio.sleep(2)
+    cpu = sum(cpu_seconds(proc.pid) for proc in procs if proc.returncode is None) - cpu_before
     for proc in procs:
         if proc.returncode is None:
             proc.terminate()
@@ -361,7 +386,10 @@ async def run_case(
         f"duplicated {duplicated}"
     )
     if window == 0:
-        print(f"  throughput {floor.share(rate)}")
+        print(
+            f"  throughput {floor.share(rate)}; worker CPU {cpu:.1f} s "
+            f"({cpu / max(1, len(times)) * 1000:.1f} ms per reminder)"
+        )
     if kill_after is not None:
         print(
             f"  late by over 1 s (picked up after the dead worker's lease): {recovered}; "
@@ -412,11 +440,15 @@ async def main(args: argparse.Namespace) -> None:
         figures = await floor_client(api_url, json.loads(Path(listing).read_text()))
         print(json.dumps(figures))
         return
+    global PROFILE
+    if args.profile:
+        PROFILE = Path(args.profile)
+        PROFILE.mkdir(parents=True, exist_ok=True)
     n, window = round(args.incidents * args.scale), args.window * args.scale
     cases = args.cases.split(",")
     floor = await floor_case(n)
     if "burst" in cases:
-        for kind in ("postgres", "sqlite"):
+        for kind in args.databases.split(","):
             await run_case(f"{kind}, 1 worker, all due at once", kind, n, 0, 1, None, floor)
     if "sqlite" in cases:
         await run_case("sqlite, 1 worker", "sqlite", n, window, 1, None, floor)
@@ -446,5 +478,7 @@ if __name__ == "__main__":
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--idle", type=float, default=60.0)
     parser.add_argument("--cases", default="burst,sqlite,postgres,replicas,slow-slack,idle")
+    parser.add_argument("--databases", default="postgres,sqlite", help="for the burst case")
+    parser.add_argument("--profile", metavar="DIR", help="profile the workers into DIR")
     parser.add_argument("--floor-client", nargs=2, metavar=("API_URL", "CHANNELS_JSON"))
     asyncio.run(main(parser.parse_args()))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import time
 import traceback
 from pathlib import Path
 from typing import Any
@@ -9,29 +11,71 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, event, text
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, InvalidatePoolError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 CONNECT_TIMEOUT_SECONDS = 5
 
 
+POOL_SIZE = 10
+"""Connections a process keeps open to PostgreSQL. Beyond them up to ``POOL_OVERFLOW`` more
+are opened for a burst and closed when returned: a new asyncpg connection costs a TLS
+attempt, a login and SQLAlchemy's type set-up, and re-prepares every statement, so the
+pool is sized to keep a reminder burst from opening and closing connections all along."""
+POOL_OVERFLOW = 20
+PING_WHEN_IDLE_SECONDS = 1.0
+"""A pooled connection idle for longer than this is pinged before it is handed out (a
+restarted database has dropped it; a fresh one is taken instead). One in use a moment
+ago is not: the ping is three round trips (BEGIN, a query, ROLLBACK), more than most
+uses of a connection, and a database that goes away between two uses this close is met
+like one that goes away mid-use (``database_unavailable``: try again)."""
+
+
 def create_engine(url: str, *, search_path: str | None = None) -> AsyncEngine:
     """Build the engine for ``url``; ``search_path`` pins a PostgreSQL schema (used by tests)."""
     connect_args: dict[str, Any] = {}
-    kwargs: dict[str, Any] = {"pool_pre_ping": True}
     if url.startswith("sqlite"):
         connect_args["timeout"] = 30
-        kwargs.pop("pool_pre_ping")
-    else:
-        # A database that is away must fail a request fast, not after asyncpg's 60 s.
-        connect_args["timeout"] = CONNECT_TIMEOUT_SECONDS
+        engine = create_async_engine(url, connect_args=connect_args)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    # A database that is away must fail a request fast, not after asyncpg's 60 s.
+    connect_args["timeout"] = CONNECT_TIMEOUT_SECONDS
     if search_path:
         connect_args["server_settings"] = {"search_path": search_path}
-    engine = create_async_engine(url, connect_args=connect_args, **kwargs)
-    if url.startswith("sqlite"):
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    engine = create_async_engine(
+        url,
+        connect_args=connect_args,
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_OVERFLOW,
+        pool_use_lifo=True,  # the busy connections stay busy; the idle ones get pinged
+    )
+    event.listen(engine.sync_engine, "checkin", _checked_in)
+    event.listen(engine.sync_engine, "checkout", functools.partial(_ping_if_idle, engine))
     return engine
+
+
+def _checked_in(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    record.info["checked_in"] = time.monotonic()
+
+
+def _ping_if_idle(
+    engine: AsyncEngine, dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any
+) -> None:
+    """``pool_pre_ping`` for connections idle longer than ``PING_WHEN_IDLE_SECONDS``: a
+    failed ping makes the pool drop every connection as old as this one and hand out a
+    new one (SQLAlchemy retries the checkout)."""
+    since = record.info.get("checked_in")
+    if since is None or time.monotonic() - since <= PING_WHEN_IDLE_SECONDS:
+        return
+    try:
+        alive = engine.dialect.do_ping(dbapi_connection)
+    except Exception as exc:
+        raise InvalidatePoolError(f"ping failed: {exc!r}") from exc
+    if not alive:
+        raise InvalidatePoolError("ping failed")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

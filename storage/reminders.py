@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, TypeVar
 from typing import cast as typed
 
 from sqlalchemy import (
@@ -76,9 +76,31 @@ class Completion:
     detail: str = ""
 
 
+@dataclass(frozen=True)
+class DmMark:
+    """A claim taking the right to send its direct message (see ``ReminderStore.mark_dm``)."""
+
+    reminder: Reminder
+    at: datetime
+    posted_ts: str
+
+
+class _ForARow(Protocol):
+    @property
+    def reminder(self) -> Reminder: ...
+
+
+RowItem = TypeVar("RowItem", bound=_ForARow)
+
+
 class ReminderStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._one_statement = async_sessionmaker(
+            engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+        )
+        """For work that is a single statement (atomic on its own): no BEGIN and COMMIT
+        (or ROLLBACK) around it, one round trip instead of three on every delivery's path."""
         self._postgres = engine.dialect.name == "postgresql"
 
     async def schedule(
@@ -223,7 +245,7 @@ class ReminderStore:
     async def holds_many(self, claims: Sequence[Reminder]) -> list[bool]:
         """:meth:`holds` for a batch of claims, in one query."""
         ids = [claim.id for claim in claims]
-        async with self._sessions() as session:
+        async with self._one_statement() as session:
             rows = await session.execute(
                 select(Reminder.id, Reminder.claim_token, Reminder.seq).where(
                     Reminder.id.in_(ids), Reminder.state == CLAIMED
@@ -244,8 +266,35 @@ class ReminderStore:
         which mentions the same person, is there either way). ``posted_ts``, that channel
         message, is recorded with it, so a later claim adopts it without searching.
         """
-        values = {"dm_at": at, "posted_ts": posted_ts}
-        return await self._fenced(reminder, values, Reminder.dm_at.is_(None))
+        return (await self.mark_dm_many([DmMark(reminder, at, posted_ts)]))[0]
+
+    async def mark_dm_many(self, batch: Sequence[DmMark]) -> list[bool]:
+        """:meth:`mark_dm` for a batch of claims in one statement, each row fenced by its
+        own claim token and version; returns, in order, whether each took the right."""
+        held = [item for item in batch if item.reminder.claim_token is not None]
+        if not held:
+            return [False] * len(batch)
+        c = REMINDERS.c
+        fences = [
+            and_(
+                c.id == item.reminder.id,
+                c.claim_token == item.reminder.claim_token,
+                c.seq == item.reminder.seq,
+            )
+            for item in held
+        ]
+        statement = (
+            update(REMINDERS)
+            .where(c.state == CLAIMED, c.dm_at.is_(None), or_(*fences))
+            .values(
+                dm_at=_per_row(held, lambda item: item.at, c.dm_at),
+                posted_ts=_per_row(held, lambda item: item.posted_ts, c.posted_ts),
+            )
+            .returning(c.id)
+        )
+        async with self._one_statement() as session:
+            taken = {row[0] for row in await session.execute(statement)}
+        return [item.reminder.id in taken for item in batch]
 
     async def complete(
         self,
@@ -346,13 +395,9 @@ class ReminderStore:
         return min(times) if times else None
 
     async def take_message(
-        self, incident_id: int, kind: str = CUSTOMER_UPDATE, *, claim: Reminder | None = None
+        self, incident_id: int, kind: str = CUSTOMER_UPDATE
     ) -> tuple[str, str] | None:
-        """The last reminder message not yet marked handled, handed out once.
-
-        With ``claim`` (a delivery retiring the message before it), only while that claim
-        still holds the row: a claim that was taken over retires nothing.
-        """
+        """The last reminder message not yet marked handled, handed out once."""
         async with self._sessions.begin() as session:
             row = await session.scalar(
                 select(Reminder)
@@ -361,13 +406,35 @@ class ReminderStore:
             )
             if row is None or not row.message_channel or not row.message_ts:
                 return None
-            if claim is not None and (
-                claim.claim_token is None or row.claim_token != claim.claim_token
-            ):
-                return None
             message = (row.message_channel, row.message_ts)
             row.message_channel = row.message_ts = None
             return message
+
+    async def take_claimed_message(self, claim: Reminder) -> tuple[str, str] | None:
+        """The message before this claim's (a delivery retiring it), handed out once, and
+        only while the claim still holds the row: a claim that was taken over retires nothing.
+
+        While the claim's token holds, the row's message is the one the claim read when it
+        claimed the row, or none (handed out meanwhile): only a completion writes one, and a
+        completion ends the claim. So a claim that read none has none to take (no query),
+        and one that read one takes it by compare-and-set in one statement.
+        """
+        channel, ts = claim.message_channel, claim.message_ts
+        if claim.claim_token is None or not channel or not ts:
+            return None
+        c = REMINDERS.c
+        async with self._one_statement() as session:
+            result = await session.execute(
+                update(REMINDERS)
+                .where(
+                    c.id == claim.id,
+                    c.claim_token == claim.claim_token,
+                    c.message_channel == channel,
+                    c.message_ts == ts,
+                )
+                .values(message_channel=None, message_ts=None)
+            )
+            return (channel, ts) if result.rowcount == 1 else None  # type: ignore[attr-defined]
 
 
 async def schedule_in(
@@ -441,14 +508,22 @@ def _completed(
     return values
 
 
+def _per_row(
+    batch: Sequence[RowItem], pick: Callable[[RowItem], object], column: ColumnElement[Any]
+) -> Case[Any]:
+    """A column's new value, row by row of a batch (typed as the column: times stay UTC)."""
+    return case(
+        {item.reminder.id: _typed(pick(item), column) for item in batch}, value=REMINDERS.c.id
+    )
+
+
 def _complete_all(batch: Sequence[Completion]) -> Update:
     """One statement completing every delivery of a batch (see :func:`_completed`), each
     row fenced by its own claim token and version; returns the ids it completed."""
     c = REMINDERS.c
 
     def per_row(pick: Callable[[Completion], object], column: ColumnElement[Any]) -> Case[Any]:
-        """The column's new value, row by row (typed as the column: times stay UTC)."""
-        return case({item.reminder.id: _typed(pick(item), column) for item in batch}, value=c.id)
+        return _per_row(batch, pick, column)
 
     fences = [
         and_(

@@ -53,6 +53,7 @@ from storage.reminders import (
     FOLLOW_UP,
     PAUSED,
     Completion,
+    DmMark,
     ReminderStore,
 )
 from storage.repository import IncidentStore
@@ -180,6 +181,8 @@ class ReminderDelivery:
         self._completions = Batched(self.reminders.complete_many)
         """Completions and their timeline entries, a transaction per batch (each row still
         fenced by its own claim token, see ``ReminderStore.complete_many``)."""
+        self._dm_marks = Batched(self.reminders.mark_dm_many)
+        """The right to send a DM, a statement per batch (see ``ReminderStore.mark_dm``)."""
         self._holds = Batched(self.reminders.holds_many)
         """The check before posting, one query per batch (see ``_post_once``)."""
 
@@ -329,8 +332,9 @@ class ReminderDelivery:
     async def _dm_once(self, d: Delivery, ts: str, user: str, text: str, blocks: Blocks) -> None:
         """A direct message goes at most once per version: the right to send it is taken in
         the row first, with the channel message ``ts`` it follows (see
-        ``ReminderStore.mark_dm``); a claim that was taken over sends none."""
-        if not await self.reminders.mark_dm(d.reminder, d.now, ts):
+        ``ReminderStore.mark_dm``, batched with other deliveries'); a claim that was taken
+        over sends none."""
+        if not await self._dm_marks(DmMark(d.reminder, d.now, ts)):
             return
         try:
             await d.client.chat_postMessage(channel=user, text=text, blocks=blocks)
@@ -459,9 +463,7 @@ class ReminderDelivery:
     async def _retire_previous(self, d: Delivery, message: dict[str, Any]) -> None:
         """The new message carries the buttons now; the one before it gives them up (only
         while this claim holds the row)."""
-        previous = await self.reminders.take_message(
-            d.reminder.incident_id, d.reminder.kind, claim=d.reminder
-        )
+        previous = await self.reminders.take_claimed_message(d.reminder)
         if previous is not None:
             what = "retire the follow-up" if d.reminder.kind == FOLLOW_UP else "retire the"
             await _retire(d.client, d.card, previous, message, what)

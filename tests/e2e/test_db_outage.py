@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from messages import ids, refusals
-from storage.db import create_engine
+from storage.db import PING_WHEN_IDLE_SECONDS, create_engine
 from storage.models import utcnow
 from tests.support.harness import (
     ALICE,
@@ -215,6 +215,30 @@ async def test_requests_in_the_gap_are_told_to_try_again_and_work_after(
     await asyncio.sleep(0.2)
     assert not any(
         refusals.database_away() in t for t in ephemeral_texts(h, str(again.response_url))
+    )
+
+
+async def test_the_first_request_after_a_quiet_restart_is_served(
+    calm: tuple[Harness, TcpProxy],
+) -> None:
+    """Nobody asked anything while the database restarted: the pooled connections it dropped
+    are found dead before use (they were idle), and the first command works at once."""
+    h, proxy = calm
+    channel = await declare(h)
+    await asyncio.sleep(PING_WHEN_IDLE_SECONDS + 0.5)  # the pooled connections are idle
+
+    await proxy.cut()
+    await proxy.restore()
+
+    command = await h.driver.command(
+        "/incident", "status identified", user_id=ALICE, channel_id=channel
+    )
+    assert command.status == 200, command
+    await h.double.wait_for(lambda: "dentified" in shown_text(header_message(h, channel)["blocks"]))
+    incident = await h.store.by_number(TEAM, 1)
+    assert incident is not None and incident.status == "identified"
+    assert not any(
+        refusals.database_away() in t for t in ephemeral_texts(h, str(command.response_url))
     )
 
 

@@ -3,8 +3,9 @@
 The reminder engine loads what a claimed batch needs in one query (the incident, its roles
 and closure, and a COUNT of its customers, never the customer rows), checks the batch's
 claims in one query, and completes the batch in one fenced statement with its timeline
-entries in one more. Counted here with a SQLAlchemy event listener, on SQLite and
-PostgreSQL; no timing.
+entries in one more; escalations take their DM rights a batch per statement, and retire
+the message before them in one statement (none when there is none). Counted here with a
+SQLAlchemy event listener, on SQLite and PostgreSQL; no timing.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.incidents.reminder_delivery import Lookups
 from storage.db import migrate
 from storage.models import Reminder, TimelineEvent, utcnow
-from storage.reminders import Completion, ReminderStore
+from storage.reminders import Completion, DmMark, ReminderStore
 from storage.repository import IncidentStore, NewIncident
 
 TEAM, LEAD = "T0BATCH", "ULEAD"
@@ -150,6 +151,57 @@ async def test_a_batch_does_not_complete_a_reminder_someone_acted_on(
     assert await reminders.consume(acted_on.incident_id, acted_on.seq)
     done = await reminders.complete_many([completion(r) for r in batch])
     assert done == [False, True]
+
+
+async def test_a_batch_takes_its_dm_rights_in_one_statement_and_each_only_once(
+    engine: AsyncEngine,
+) -> None:
+    _, reminders, batch = await claimed(engine, 5)
+    marks = [DmMark(r, utcnow(), f"{r.id}.000100") for r in batch]
+    with statements(engine) as seen:
+        taken = await reminders.mark_dm_many(marks)
+    assert taken == [True] * 5
+    assert len(seen) == 1
+    assert await reminders.mark_dm_many(marks) == [False] * 5
+
+
+async def test_a_claim_taken_over_takes_no_dm_right(engine: AsyncEngine) -> None:
+    _, reminders, batch = await claimed(engine, 2)
+    await take_over(engine, batch[0])
+    taken = await reminders.mark_dm_many([DmMark(r, utcnow(), "1.000100") for r in batch])
+    assert taken == [False, True]
+
+
+async def test_a_claim_retires_the_message_before_it_once_and_only_while_it_holds_the_row(
+    engine: AsyncEngine,
+) -> None:
+    _, reminders, first = await claimed(engine, 2)
+    assert await reminders.complete_many([completion(r) for r in first]) == [True, True]
+    taken_over, held = await reminders.claim_due(utcnow() + timedelta(hours=2), "w1", LEASE, 2)
+    await take_over(engine, taken_over)
+
+    assert await reminders.take_claimed_message(taken_over) is None
+    assert await reminders.take_claimed_message(held) == ("C1", f"{held.id}.000100")
+    assert await reminders.take_claimed_message(held) is None
+    left = await reminders.get(taken_over.incident_id)
+    assert left is not None and left.message_ts == f"{taken_over.id}.000100"
+
+
+async def test_a_claim_with_no_message_before_it_asks_the_database_nothing(
+    engine: AsyncEngine,
+) -> None:
+    _, reminders, batch = await claimed(engine, 1)
+    with statements(engine) as seen:
+        assert await reminders.take_claimed_message(batch[0]) is None
+    assert seen == []
+
+
+async def take_over(engine: AsyncEngine, claim: Reminder) -> None:
+    """Another replica claims the row (its lease ran out): a newer token."""
+    async with engine.begin() as connection:
+        await connection.execute(
+            update(Reminder).where(Reminder.id == claim.id).values(claim_token="newer:1")
+        )
 
 
 def test_an_answer_about_a_user_is_trusted_only_for_its_time() -> None:
