@@ -1,8 +1,6 @@
 """The status page and the customer pages as a person sees them in headless Chromium,
-after a scripted incident driven through the harness (declare, two updates, resolve).
-
-These run on SQLite only: the pages read the same records on PostgreSQL, which the
-end-to-end tests of the same pages cover."""
+after a scripted incident driven through the harness (declare, two updates, resolve),
+on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -26,8 +24,6 @@ from tests.support.status_helpers import (
     page_base,
     scripted_incident,
 )
-
-pytestmark = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 
 
 @pytest.fixture
