@@ -11,7 +11,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlencode, urlparse
 
@@ -26,6 +26,7 @@ from messages import ids
 from storage.reminders import CANCELLED
 from tests.support.blockkit_readers import block_holding
 from tests.support.harness import ALICE, BOB, SIGNING_SECRET, TEAM, make_settings
+from tests.support.helpers import eventually
 from tests.unit.test_reminder_batches import statements
 
 SECOND = "T0SECOND"
@@ -224,15 +225,6 @@ async def bot_of(two: Two, team: str) -> object | None:
     return await store.async_find_bot(enterprise_id=None, team_id=team)
 
 
-async def until(check: Callable[[], Awaitable[bool]], timeout: float = 5.0) -> None:
-    """Until ``check()`` holds (listeners run after the ack, so a moment later)."""
-    for _ in range(int(timeout / 0.05)):
-        if await check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"not true within {timeout}s")
-
-
 async def test_tokens_revoked_removes_that_workspaces_bot_installation(two: Two) -> None:
     for team in (TEAM, SECOND):
         await install(two, team)
@@ -241,7 +233,7 @@ async def test_tokens_revoked_removes_that_workspaces_bot_installation(two: Two)
     event = {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": [bot_user]}}
     delivery = await two.double.events.send(two.double.event(event, TEAM))
     assert delivery.acked
-    await until(lambda: _absent(bot_of(two, TEAM)))
+    await eventually(lambda: _absent(bot_of(two, TEAM)))
     assert await bot_of(two, SECOND) is not None
 
 
@@ -284,7 +276,7 @@ async def test_an_uninstalled_workspace_loses_its_reminders_and_parked_calls_the
             and installed is None
         )
 
-    await until(stopped)
+    await eventually(stopped)
     assert await bot_of(two, TEAM) is None
     assert await store.async_find_installation(enterprise_id=None, team_id=SECOND) is not None
     outbox.start()
@@ -312,7 +304,9 @@ async def test_a_workspace_reinstalled_after_an_uninstall_works_again_and_a_late
     store = two.runtime.app.installation_store
     assert store is not None
     deliveries = await two.double.uninstall(TEAM)
-    await until(lambda: _absent(store.async_find_installation(enterprise_id=None, team_id=TEAM)))
+    await eventually(
+        lambda: _absent(store.async_find_installation(enterprise_id=None, team_id=TEAM))
+    )
     assert await bot_of(two, TEAM) is None
 
     answer = await install(two, TEAM)
@@ -355,7 +349,7 @@ async def test_after_an_uninstall_a_delivery_never_uses_the_remembered_token(
     async def both_applied() -> bool:  # tokens_revoked and app_uninstalled: no more drops
         return sum("cancelled" in r.getMessage() for r in caplog.records) == 2
 
-    await until(both_applied)
+    await eventually(both_applied)
     outbox = two.runtime.services.updates.outbox
     await outbox.stop()
     args = {"channel": channel, "text": "parked after the uninstall"}
@@ -366,15 +360,25 @@ async def test_after_an_uninstall_a_delivery_never_uses_the_remembered_token(
     async def dropped() -> bool:
         return await outbox.store.pending() == 0
 
-    await until(dropped)
+    await eventually(dropped)
     assert not _posted(two, TEAM, "parked after the uninstall")
     assert not _refused_as_revoked(two, parked_at), "the old token was not tried"
 
 
-async def test_a_reinstalled_workspaces_reminders_go_out_with_its_new_token(two: Two) -> None:
+async def test_a_reinstalled_workspaces_reminders_go_out_with_its_new_token(
+    two: Two, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Reinstalled once both uninstall events are applied (an ``app_uninstalled`` applied
+    after the reinstall would remove the new installation: a known limit, see the README)."""
+    caplog.set_level(logging.WARNING, logger="amends.workspaces")
     await warmed_up(two, TEAM)
     await two.double.uninstall(TEAM)
-    await until(lambda: _absent(bot_of(two, TEAM)))
+
+    async def both_applied() -> bool:  # tokens_revoked and app_uninstalled
+        return sum("cancelled" in r.getMessage() for r in caplog.records) == 2
+
+    await eventually(both_applied)
+    await eventually(lambda: _absent(bot_of(two, TEAM)))
     answer = await install(two, TEAM)
     assert answer.startswith("200"), answer
     later = await declare(two, two.first, TEAM, "Checkout down again")
