@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Any
 
 import aiohttp
 import pytest
@@ -81,6 +83,23 @@ async def contacted(h: Harness, name: str) -> bool:
     return (await customer(h, name)).contact_state == CONTACTED
 
 
+async def acme_reads_an_update(reach: Reach) -> dict[str, Any]:
+    """Post one update to an incident affecting Acme; the message in Acme's shared channel."""
+    channel = await incident_with(reach.h, "Acme")
+    await post_update(reach.h, channel)
+    posted = await reach.h.double.wait_for(lambda: reach.h.double.messages(reach.acme_channel))
+    return posted[0]
+
+
+async def globex_reads_an_update(reach: Reach) -> EmailMessage:
+    """Post one update to an incident affecting Globex; the one e-mail that arrived."""
+    channel = await incident_with(reach.h, "Globex")
+    await post_update(reach.h, channel)
+    await reach.h.double.wait_for(lambda: reach.inbox.messages())
+    (message,) = reach.inbox.messages()
+    return message
+
+
 async def test_the_composer_says_how_many_customers_the_update_will_reach(reach: Reach) -> None:
     h = reach.h
     channel = await incident_with(h, "Acme, Globex, Initech, Unknown Ltd")
@@ -89,11 +108,7 @@ async def test_the_composer_says_how_many_customers_the_update_will_reach(reach:
 
 
 async def test_an_update_reaches_the_customers_shared_channel(reach: Reach) -> None:
-    h = reach.h
-    channel = await incident_with(h, "Acme")
-    await post_update(h, channel)
-    posted = await h.double.wait_for(lambda: h.double.messages(reach.acme_channel))
-    assert posted[0]["text"] == CLEAN
+    assert (await acme_reads_an_update(reach))["text"] == CLEAN
 
 
 async def test_a_customer_reached_in_slack_is_recorded_contacted_with_the_permalink(
@@ -113,11 +128,7 @@ async def test_a_customer_reached_in_slack_is_recorded_contacted_with_the_permal
 async def test_an_email_customer_gets_one_message_with_a_text_and_an_html_part(
     reach: Reach,
 ) -> None:
-    h = reach.h
-    channel = await incident_with(h, "Globex")
-    await post_update(h, channel)
-    await h.double.wait_for(lambda: reach.inbox.messages())
-    (message,) = reach.inbox.messages()
+    message = await globex_reads_an_update(reach)
     assert message["To"] == "ops@globex.example, it@globex.example"
     assert CLEAN in message.get_body(("plain",)).get_content()
     assert "<p>" in message.get_body(("html",)).get_content()
@@ -212,40 +223,26 @@ async def test_a_message_in_a_customers_shared_channel_links_to_its_own_page(
     reach: Reach,
 ) -> None:
     h = reach.h
-    channel = await incident_with(h, "Acme")
-    await post_update(h, channel)
-    posted = await h.double.wait_for(lambda: h.double.messages(reach.acme_channel))
-    assert await page_of(h, "Acme") in json.dumps(posted[0]["blocks"])
+    posted = await acme_reads_an_update(reach)
+    assert await page_of(h, "Acme") in json.dumps(posted["blocks"])
 
 
 async def test_a_message_in_a_customers_shared_channel_shows_the_customer_facing_title(
     reach: Reach,
 ) -> None:
-    h = reach.h
-    channel = await incident_with(h, "Acme")
-    await post_update(h, channel)
-    posted = await h.double.wait_for(lambda: h.double.messages(reach.acme_channel))
-    shown = json.dumps(posted[0]["blocks"])
+    shown = json.dumps((await acme_reads_an_update(reach))["blocks"])
     assert PUBLIC_TITLE in shown and INTERNAL_TITLE not in shown
 
 
 async def test_an_email_links_to_the_customers_own_page(reach: Reach) -> None:
-    h = reach.h
-    channel = await incident_with(h, "Globex")
-    await post_update(h, channel)
-    await h.double.wait_for(lambda: reach.inbox.messages())
-    (message,) = reach.inbox.messages()
-    assert await page_of(h, "Globex") in message.get_body(("plain",)).get_content()
+    message = await globex_reads_an_update(reach)
+    assert await page_of(reach.h, "Globex") in message.get_body(("plain",)).get_content()
 
 
 async def test_an_emails_subject_is_the_customer_facing_title_never_the_internal_one(
     reach: Reach,
 ) -> None:
-    h = reach.h
-    channel = await incident_with(h, "Globex")
-    await post_update(h, channel)
-    await h.double.wait_for(lambda: reach.inbox.messages())
-    (message,) = reach.inbox.messages()
+    message = await globex_reads_an_update(reach)
     assert message["Subject"] == f"Update: {PUBLIC_TITLE}"
     assert INTERNAL_TITLE not in message.as_string()
 
