@@ -17,9 +17,10 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.incidents.changes import check_role, parse_status
-from bot.incidents.declare import check_severity, check_title
+from bot.incidents.declare import check_severity
 from bot.incidents.errors import UserError
 from bot.incidents.policy import ACTIVE_STATUSES, ROLES
+from bot.incidents.titles import check_title
 from bot.playbooks.languages import parse_language
 from bot.runtime.services import Incident, Services
 from bot.settings import Settings

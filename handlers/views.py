@@ -8,8 +8,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.incidents.customers import parse_customer_entries
-from bot.incidents.declare import DeclareRequest, check_severity, check_title
+from bot.incidents.declare import DeclareRequest, check_severity
 from bot.incidents.errors import UserError
+from bot.incidents.titles import check_title
 from bot.incidents.updates import RESOLVED, UPDATE, check_public_title, check_update_text
 from bot.runtime.services import Services
 from handlers.controls import Submission, on_form

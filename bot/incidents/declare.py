@@ -25,6 +25,7 @@ from bot.incidents import clock
 from bot.incidents.channel_names import channel_name
 from bot.incidents.errors import UserError
 from bot.incidents.policy import Status
+from bot.incidents.titles import check_title
 from bot.incidents.updates import UpdateService
 from bot.observability import logs
 from bot.playbooks.languages import split_languages
@@ -34,7 +35,6 @@ from bot.slack.header import incident_card, refresh_header
 from bot.slack.outbox import Delivered, describe, transient
 from messages import refusals
 from messages.header import channel_topic, incident_header, incident_header_text
-from messages.limits import TITLE_MAX
 from messages.model import IncidentCard
 from messages.text import announcement_blocks, announcement_text
 from storage.models import Incident
@@ -71,16 +71,6 @@ class DeclareRequest:
 class Declared:
     card: IncidentCard
     warnings: list[str] = field(default_factory=list)
-
-
-def check_title(title: str) -> str:
-    """A title is required and must fit Slack's header (``TITLE_MAX`` characters)."""
-    title = " ".join(title.split())
-    if not title:
-        raise UserError(refusals.title_missing())
-    if len(title) > TITLE_MAX:
-        raise UserError(refusals.title_too_long(len(title), TITLE_MAX))
-    return title
 
 
 def check_severity(severity: str, settings: Settings) -> str:

@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.incidents import clock
 from bot.incidents.errors import UserError
 from bot.incidents.policy import ACTIVE_STATUSES
+from bot.incidents.titles import check_title
 from bot.playbooks.catalogue import Catalogue
 from bot.playbooks.drafts import incident_draft, phase_of
 from bot.settings import Settings
@@ -27,7 +28,6 @@ from bot.slack.header import closure_view, incident_card, refresh_header
 from bot.slack.outbox import QUEUED, Outbox, describe, transient
 from messages import refusals
 from messages.closing import resolved_template
-from messages.limits import TITLE_MAX
 from messages.model import DRILL_MARK
 from messages.tone import LANGUAGES, Finding, Language, ToneRule, check_tone, rules_for
 from messages.updates import (
@@ -79,14 +79,11 @@ def title_rules(language: Language) -> tuple[ToneRule, ...]:
 def check_public_title(incident: Incident, raw: str, kind: str) -> str | None:
     """The customer-facing title from the composer: required until the incident has one
     (the final update may go without: the incident then stays off the status page)."""
-    title = " ".join(raw.split())
-    if not title:
+    if not raw.strip():
         if incident.public_title is None and kind == UPDATE:
             raise UserError(refusals.public_title_required())
         return None
-    if len(title) > TITLE_MAX:
-        raise UserError(refusals.title_too_long(TITLE_MAX, len(title)))
-    return title
+    return check_title(raw)
 
 
 def reaches_customers(incident: Incident) -> bool:
