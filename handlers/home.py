@@ -3,7 +3,6 @@ their own (the incident ones reuse the header's)."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -44,7 +43,7 @@ def playbook_review(services: Services) -> Listener:
         await ack()
         name = str((body.get("actions") or [{}])[0].get("value", ""))
         user_id = str(body.get("user", {}).get("id", ""))
-        due = {p.name: p.path for p in services.home.playbooks_due(user_id, date.today())}
+        due = {p.name: p.path for p in await services.home.playbooks_due(user_id)}
         if name in due:
             await tell(client, body, playbook_review_text(name, due[name]))
 

@@ -4,13 +4,13 @@ when an incident's roles change or a customer update is posted."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from datetime import date
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.incidents.policy import ACTIVE_STATUSES, OPEN_STATUSES, Status
-from bot.playbooks.loader import load_configured
+from bot.playbooks.loader import Loaded
 from bot.settings import Settings
 from bot.slack.outbox import Outbox
 from messages.home import HOME_ITEMS, HomeLists, HomeRow, PlaybookRow, home_view
@@ -20,11 +20,16 @@ from storage.models import Incident, utcnow
 log = logging.getLogger(__name__)
 
 
+DuePlaybooks = Callable[[str], Awaitable[list[Loaded]]]
+"""A person's playbooks due for review (``ReviewService.due_for``)."""
+
+
+@dataclass(eq=False)
 class HomeService:
-    def __init__(self, store: HomeStore, settings: Settings, outbox: Outbox) -> None:
-        self.store = store
-        self.settings = settings
-        self.outbox = outbox
+    store: HomeStore
+    settings: Settings
+    outbox: Outbox
+    due_playbooks: DuePlaybooks
 
     async def view_for(self, team_id: str, user_id: str) -> dict[str, object]:
         active = [s.value for s in ACTIVE_STATUSES]
@@ -44,17 +49,16 @@ class HomeService:
                     for f in follow_ups.rows
                 ],
                 follow_ups_total=follow_ups.total,
-                playbooks=self.playbooks_due(user_id, date.today()),
+                playbooks=await self.playbooks_due(user_id),
                 now=utcnow(),
             )
         )
 
-    def playbooks_due(self, user_id: str, today: date) -> list[PlaybookRow]:
-        """The person's playbooks whose ``review_by`` has passed."""
+    async def playbooks_due(self, user_id: str) -> list[PlaybookRow]:
+        """The person's playbooks due for review (past ``review_by``, not reviewed for it)."""
         return [
             PlaybookRow(loaded.playbook.name, loaded.path, loaded.playbook.review_by)
-            for loaded in load_configured(self.settings)
-            if loaded.playbook.owner == user_id and loaded.playbook.review_by < today
+            for loaded in await self.due_playbooks(user_id)
         ]
 
     async def publish(self, client: AsyncWebClient, team_id: str, user_id: str) -> None:

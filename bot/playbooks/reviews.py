@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 
 from bot.incidents.errors import UserError
 from bot.playbooks.catalogue import Catalogue
+from bot.playbooks.loader import Loaded
 from bot.playbooks.model import Playbook
 from bot.settings import Settings
 from bot.slack.calls import ClientFor
@@ -70,6 +71,20 @@ class ReviewService:
 
     async def stop(self) -> None:
         await self._loop.stop()
+
+    async def due_for(self, owner: str) -> list[Loaded]:
+        """The owner's playbooks past their ``review_by`` and not reviewed for it (the
+        shipped examples' placeholder owner is nobody's)."""
+        if not self.catalogue.own:
+            return []
+        mine = [loaded for loaded in self.catalogue.loaded if loaded.playbook.owner == owner]
+        reviews = await self.store.get_all([loaded.playbook.name for loaded in mine])
+        today = self.clock().date()
+        return [
+            loaded
+            for loaded in mine
+            if review_due(loaded.playbook, reviews.get(review_key(loaded.playbook.name)), today)
+        ]
 
     async def lines(self) -> list[PlaybookLine]:
         """Every playbook with its owner and where its review stands."""

@@ -100,12 +100,12 @@ class Services:
         status_store = StatusStore(store.engine)
         reach = Reach(customer_store, outbox, client_for, settings, mailer, status_store.link_for)
         updates.reach = reach
-        home = HomeService(HomeStore(store.engine), settings, outbox)
-        updates.on_change(home.incident_changed)
-        outbox.on_delivered(HEADER_POSTED, declare.header_posted)
         reviews = ReviewService(
             catalogue, PlaybookReviewStore(store.engine), settings, outbox, client_for
         )
+        home = HomeService(HomeStore(store.engine), settings, outbox, reviews.due_for)
+        updates.on_change(home.incident_changed)
+        outbox.on_delivered(HEADER_POSTED, declare.header_posted)
         playbooks = PlaybookService(catalogue, PlaybookStore(store.engine), settings, updates)
         return cls(
             settings=settings,
