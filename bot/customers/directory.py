@@ -11,7 +11,7 @@ import csv
 import difflib
 import io
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -154,12 +154,3 @@ class Directory:
 
     async def import_csv(self, team_id: str, text: str) -> Imported:
         return await self.store.import_entries(team_id, parse_csv(text, self.tiers))
-
-
-def describe_reach(customers: Iterable[DirectoryCustomer]) -> tuple[int, int]:
-    """How many of ``customers`` have a Slack channel, and how many an e-mail address."""
-    listed = list(customers)
-    return (
-        sum(1 for c in listed if c.slack_channel),
-        sum(1 for c in listed if c.emails.strip()),
-    )
