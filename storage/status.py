@@ -24,6 +24,7 @@ from storage.models import (
     CustomerLink,
     CustomerUpdate,
     Incident,
+    Status,
     TimelineEvent,
     utcnow,
 )
@@ -90,7 +91,7 @@ class StatusStore:
         ``team_id`` None means every workspace (a single-workspace install)."""
         query = _public().where(
             or_(
-                Incident.status.not_in(("resolved", "closed")),
+                Incident.status.not_in((Status.RESOLVED, Status.CLOSED)),
                 Incident.created_at >= since,
                 Incident.last_update_at >= since,
             )

@@ -70,8 +70,9 @@ class PlaybookService:
         )
         await self.store.apply(incident.id, applied, actor)
         fresh = await self.updates.store.reload(incident.id)
-        await self.updates.replan(fresh, clock.due_after(self.settings, fresh))
-        fresh = await self.updates.store.reload(incident.id)
+        fresh.next_update_due = await self.updates.replan(
+            fresh, clock.due_after(self.settings, fresh)
+        )
         await self._post_steps(client, fresh)
         await refresh_header(self.updates.outbox, client, fresh, self.settings.severities)
         every = minutes(clock.cadence(self.settings, fresh))
@@ -87,13 +88,10 @@ class PlaybookService:
         name = str(incident.playbook)
         card = incident_card(incident, self.settings.severities)
         steps = step_rows(await self.store.steps(incident.id))
-        await self.updates.outbox.call(
+        await self.updates.post_in_channel(
             client,
-            incident.team_id,
-            "chat.postMessage",
-            what="the playbook's steps",
-            incident_id=incident.id,
-            channel=str(incident.channel_id),
+            incident,
+            "the playbook's steps",
             text=steps_text(card, name),
             blocks=steps_blocks(card, name, steps),
         )

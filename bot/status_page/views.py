@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.incidents.policy import REOPENABLE
 from bot.settings import Settings
 from bot.status_page import incident_url
 from messages.model import ANSWER_LABELS
@@ -20,7 +21,6 @@ STATUS_LABELS = {
     "resolved": "Resolved",
     "closed": "Resolved",
 }
-SETTLED = ("resolved", "closed")
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class IncidentView:
 
 
 def incident_view(settings: Settings, incident: PublicIncident) -> IncidentView:
-    resolved = incident.status in SETTLED
+    resolved = incident.status in REOPENABLE
     return IncidentView(
         public_id=incident.public_id,
         title=incident.title or f"Service incident of {incident.started_at:%Y-%m-%d}",

@@ -78,13 +78,7 @@ class PlaybookScript:
             await self.follow_up(customer)
 
     async def command(self, who: str, text: str, where: str | None = None) -> None:
-        channel = where or self.channel
-        await self.r.step(
-            who,
-            channel,
-            f"/incident {text}",
-            lambda: self.r.driver.command("/incident", text, user_id=who, channel_id=channel),
-        )
+        await self.r.incident(who, where or self.channel, text)
 
     async def declare(self) -> None:
         await self.command("UALICE", f"declare {self.playbook.name}", self.session.general)
