@@ -23,8 +23,6 @@ class HomeIncident:
     roles: tuple[str, ...]
     """The roles the person holds (empty for a reporter without one)."""
     next_update_due: datetime | None
-    paused: bool
-    comms_owner: str
 
 
 @dataclass(frozen=True)
@@ -153,7 +151,6 @@ def _holder(role: str) -> ColumnElement[str | None]:
 
 def _home_incident(incident: Incident, user_id: str) -> HomeIncident:
     held = {r.role: r.user_id for r in incident.roles}
-    owner = held.get("comms") or held.get("lead") or incident.reporter_id
     return HomeIncident(
         number=incident.number,
         title=incident.title,
@@ -161,6 +158,4 @@ def _home_incident(incident: Incident, user_id: str) -> HomeIncident:
         channel_id=incident.channel_id,
         roles=tuple(role for role, holder in held.items() if holder == user_id),
         next_update_due=incident.next_update_due,
-        paused=incident.paused,
-        comms_owner=owner,
     )
