@@ -277,14 +277,11 @@ class ReminderDelivery:
     async def _deliver_follow_up(self, reminder: Reminder, incident: Incident | None) -> None:
         """Remind the follow-up owner while customers wait; stop once none do."""
         closure = incident.closure if incident else None
-        counts = await self.customers.counts(reminder.incident_id)
-        remaining = counts.total - counts.followed_up
-        if (
-            incident is None
-            or closure is None
-            or incident.status != Status.RESOLVED
-            or not remaining
-        ):
+        remaining = 0
+        if incident is not None and closure is not None and incident.status == Status.RESOLVED:
+            counts = await self.customers.counts(reminder.incident_id)
+            remaining = counts.total - counts.followed_up
+        if incident is None or closure is None or not remaining:
             await self.reminders.finish(reminder, CANCELLED)
             return
         logs.note(incident=incident.number, user=closure.follow_up_owner)
