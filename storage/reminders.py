@@ -14,20 +14,20 @@ holds: it takes back its own message) from "someone else holds the row" (it does
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any
 from typing import cast as typed
 
 from sqlalchemy import (
-    Case,
     ColumnElement,
+    Executable,
+    FromClause,
     String,
     Table,
     Update,
     and_,
-    case,
     cast,
     func,
     insert,
@@ -36,9 +36,11 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from storage.batches import BatchTable, ids_table
 from storage.models import Reminder, TimelineEvent
 
 CUSTOMER_UPDATE = "customer_update"
@@ -85,23 +87,15 @@ class DmMark:
     posted_ts: str
 
 
-class _ForARow(Protocol):
-    @property
-    def reminder(self) -> Reminder: ...
-
-
-RowItem = TypeVar("RowItem", bound=_ForARow)
-
-
 class ReminderStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
-        self._one_statement = async_sessionmaker(
-            engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
-        )
+        self._one_statement = engine.execution_options(isolation_level="AUTOCOMMIT").connect
         """For work that is a single statement (atomic on its own): no BEGIN and COMMIT
-        (or ROLLBACK) around it, one round trip instead of three on every delivery's path."""
+        (or ROLLBACK) around it, one round trip instead of three on every delivery's path,
+        and a bare connection, without an ORM session's bookkeeping."""
         self._postgres = engine.dialect.name == "postgresql"
+        self._statements = _Statements(engine.dialect)
 
     async def schedule(
         self,
@@ -186,9 +180,12 @@ class ReminderStore:
             and_(Reminder.state == PENDING, Reminder.due_at <= now),
             and_(Reminder.state == CLAIMED, Reminder.lease_until < now),
         )
-        if exclude:
-            due = and_(due, Reminder.id.not_in(list(exclude)))
-        candidates = select(Reminder.id).where(due).order_by(Reminder.due_at).limit(limit)
+        candidates = (
+            select(Reminder.id)
+            .where(due, Reminder.id.not_in(self._statements.excluded()))
+            .order_by(Reminder.due_at)
+            .limit(limit)
+        )
         if self._postgres:
             candidates = candidates.with_for_update(skip_locked=True)
         token = literal(f"{uuid.uuid4().hex}:", String) + cast(Reminder.id, String)
@@ -209,7 +206,9 @@ class ReminderStore:
         )
         async with self._sessions.begin() as session:
             rows = await session.scalars(
-                statement, execution_options={"synchronize_session": False}
+                statement,
+                self._statements.ids.bind({"id": i} for i in exclude),
+                execution_options={"synchronize_session": False},
             )
             return list(rows)
 
@@ -217,17 +216,12 @@ class ReminderStore:
         """Extend the lease of the claims still held (the heartbeat of deliveries in flight)."""
         if not claims:
             return 0
-        async with self._sessions.begin() as session:
-            result = await session.execute(
-                update(Reminder)
-                .where(
-                    Reminder.id.in_(list(claims)),
-                    Reminder.claim_token.in_(list(claims.values())),
-                    Reminder.state == CLAIMED,
-                )
-                .values(lease_until=until)
+        rows = ({"id": i, "token": token, "until": until} for i, token in claims.items())
+        async with self._one_statement() as connection:
+            result = await connection.execute(
+                self._statements.renew, self._statements.leases.bind(rows)
             )
-            return int(result.rowcount)  # type: ignore[attr-defined]
+            return len(result.all())
 
     async def holds(self, reminder: Reminder) -> bool:
         """Whether this claim still holds its row, unchanged (checked before posting)."""
@@ -244,13 +238,9 @@ class ReminderStore:
 
     async def holds_many(self, claims: Sequence[Reminder]) -> list[bool]:
         """:meth:`holds` for a batch of claims, in one query."""
-        ids = [claim.id for claim in claims]
-        async with self._one_statement() as session:
-            rows = await session.execute(
-                select(Reminder.id, Reminder.claim_token, Reminder.seq).where(
-                    Reminder.id.in_(ids), Reminder.state == CLAIMED
-                )
-            )
+        ids = self._statements.ids.bind({"id": claim.id} for claim in claims)
+        async with self._one_statement() as connection:
+            rows = await connection.execute(self._statements.holds, ids)
             current = {row.id: (row.claim_token, row.seq) for row in rows}
         return [
             claim.claim_token is not None
@@ -274,57 +264,30 @@ class ReminderStore:
         held = [item for item in batch if item.reminder.claim_token is not None]
         if not held:
             return [False] * len(batch)
-        c = REMINDERS.c
-        fences = [
-            and_(
-                c.id == item.reminder.id,
-                c.claim_token == item.reminder.claim_token,
-                c.seq == item.reminder.seq,
-            )
-            for item in held
-        ]
-        statement = (
-            update(REMINDERS)
-            .where(c.state == CLAIMED, c.dm_at.is_(None), or_(*fences))
-            .values(
-                dm_at=_per_row(held, lambda item: item.at, c.dm_at),
-                posted_ts=_per_row(held, lambda item: item.posted_ts, c.posted_ts),
-            )
-            .returning(c.id)
+        rows = self._statements.dm_marks.bind(
+            {**_claim(item.reminder), "at": item.at, "posted_ts": item.posted_ts} for item in held
         )
-        async with self._one_statement() as session:
-            taken = {row[0] for row in await session.execute(statement)}
+        async with self._one_statement() as connection:
+            taken = {row[0] for row in await connection.execute(self._statements.mark_dm, rows)}
         return [item.reminder.id in taken for item in batch]
-
-    async def complete(
-        self,
-        reminder: Reminder,
-        *,
-        next_due: datetime,
-        next_stage: str,
-        sent_at: datetime,
-        message: tuple[str, str] | None,
-    ) -> bool:
-        """Mark a delivered reminder and plan its next stage; False if the claim was lost."""
-        values = _completed(reminder, next_due, next_stage, sent_at, message)
-        return await self._fenced(reminder, values)
 
     async def complete_many(self, batch: Sequence[Completion]) -> list[bool]:
         """Complete a batch of deliveries in one transaction, each fenced by its own claim
         token (as :meth:`complete`), with the timeline entries of those that completed;
         returns, in order, whether each claim still held its row."""
-        if not batch:
-            return []
         held = [item for item in batch if item.reminder.claim_token is not None]
-        async with self._sessions.begin() as session:
-            connection = await session.connection()
-            done: set[int] = set()
-            if held:
-                result = await connection.execute(_complete_all(held))
-                done = {row[0] for row in result}
-            events = [_timeline(item) for item in held if item.reminder.id in done]
-            if events:
-                await connection.execute(insert(TIMELINE), events)
+        if not held:
+            return [False] * len(batch)
+        rows = self._statements.completions.bind(_completion_row(item) for item in held)
+        if self._postgres:
+            async with self._one_statement() as connection:
+                done = set((await connection.execute(self._statements.complete, rows)).scalars())
+        else:
+            async with self._sessions.begin() as session:
+                done = set((await session.execute(self._statements.complete, rows)).scalars())
+                events = [_timeline(item) for item in held if item.reminder.id in done]
+                if events:
+                    await session.execute(insert(TIMELINE), events)
         return [item.reminder.id in done for item in batch]
 
     async def release(self, reminder: Reminder, *, retry_at: datetime, error: str) -> bool:
@@ -383,14 +346,15 @@ class ReminderStore:
     async def next_wake(self, exclude: Collection[int] = ()) -> datetime | None:
         """The earliest moment any row needs attention (a due time or a lease running out);
         the leases of ``exclude`` (this process's deliveries in flight) do not count."""
-        leased = Reminder.state == CLAIMED
-        if exclude:
-            leased = and_(leased, Reminder.id.not_in(list(exclude)))
+        leased = and_(Reminder.state == CLAIMED, Reminder.id.not_in(self._statements.excluded()))
+        excluded = self._statements.ids.bind({"id": i} for i in exclude)
         async with self._sessions() as session:
             due = await session.scalar(
                 select(func.min(Reminder.due_at)).where(Reminder.state == PENDING)
             )
-            lease = await session.scalar(select(func.min(Reminder.lease_until)).where(leased))
+            lease = await session.scalar(
+                select(func.min(Reminder.lease_until)).where(leased), excluded
+            )
         times = [t for t in (due, lease) if t is not None]
         return min(times) if times else None
 
@@ -423,8 +387,8 @@ class ReminderStore:
         if claim.claim_token is None or not channel or not ts:
             return None
         c = REMINDERS.c
-        async with self._one_statement() as session:
-            result = await session.execute(
+        async with self._one_statement() as connection:
+            result = await connection.execute(
                 update(REMINDERS)
                 .where(
                     c.id == claim.id,
@@ -434,7 +398,7 @@ class ReminderStore:
                 )
                 .values(message_channel=None, message_ts=None)
             )
-            return (channel, ts) if result.rowcount == 1 else None  # type: ignore[attr-defined]
+            return (channel, ts) if result.rowcount == 1 else None
 
 
 async def schedule_in(
@@ -482,78 +446,132 @@ async def set_state_in(session: AsyncSession, incident_id: int, state: str, kind
     )
 
 
-def _completed(
-    reminder: Reminder,
-    next_due: datetime,
-    next_stage: str,
-    sent_at: datetime,
-    message: tuple[str, str] | None,
-) -> dict[str, object]:
-    """A delivered version's row: the next stage planned, the claim ended."""
-    values: dict[str, object] = {
+class _Statements:
+    """The statements on every delivery's path, built once for the store's dialect, each
+    reading its batch as one parameter (``storage/batches.py``): one shape for any size."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        c, t = REMINDERS.c, TIMELINE.c
+        claim = (("id", c.id.type), ("token", c.claim_token.type), ("seq", c.seq.type))
+        self.ids = ids_table(dialect, c.id.type)
+        self.leases = BatchTable(dialect, (*claim[:2], ("until", c.lease_until.type)))
+        self.dm_marks = BatchTable(
+            dialect, (*claim, ("at", c.dm_at.type), ("posted_ts", c.posted_ts.type))
+        )
+        self.completions = BatchTable(
+            dialect,
+            (
+                *claim,
+                ("stage", c.stage.type),
+                ("due_at", c.due_at.type),
+                ("sent_at", c.sent_at.type),
+                ("channel", c.message_channel.type),
+                ("ts", c.message_ts.type),
+                ("actor", t.actor_id.type),
+                ("event", t.kind.type),
+                ("detail", t.detail.type),
+            ),
+        )
+        ids = self.ids.table()
+        self.holds = select(c.id, c.claim_token, c.seq).where(
+            c.id.in_(select(ids.c.id)), c.state == CLAIMED
+        )
+        leases = self.leases.table()
+        self.renew = (
+            update(REMINDERS)
+            .where(c.id == leases.c.id, c.claim_token == leases.c.token, c.state == CLAIMED)
+            .values(lease_until=leases.c.until)
+            .returning(c.id)
+        )
+        marks = self.dm_marks.table()
+        self.mark_dm = (
+            update(REMINDERS)
+            .where(_held_by(marks.c.id, marks.c.token, marks.c.seq), c.dm_at.is_(None))
+            .values(dm_at=marks.c.at, posted_ts=marks.c.posted_ts)
+            .returning(c.id)
+        )
+        self.complete = _complete_statement(self.completions.table(), dialect)
+
+    def excluded(self) -> Any:
+        """``select(id)`` of a batch of ids (rows this process is delivering)."""
+        return select(self.ids.table().c.id)
+
+
+def _complete_statement(batch: FromClause, dialect: Dialect) -> Executable:
+    """Complete every delivery of a batch whose claim still holds its row (see
+    :func:`_completed`); returns the ids it completed. On PostgreSQL the timeline entries
+    of those are written by the same statement; on SQLite the caller writes them in the
+    same transaction."""
+    c = REMINDERS.c
+    done = (
+        update(REMINDERS)
+        .where(_held_by(batch.c.id, batch.c.token, batch.c.seq))
+        .values(_completed(batch))
+    )
+    if dialect.name != "postgresql":
+        return done.returning(c.id)
+    b = batch.c
+    completed = done.returning(c.id, c.incident_id, b.sent_at, b.actor, b.event, b.detail).cte(
+        "completed"
+    )
+    entries = select(
+        completed.c.incident_id,
+        completed.c.sent_at,
+        completed.c.actor,
+        completed.c.event,
+        completed.c.detail,
+    )
+    logged = insert(TIMELINE).from_select(
+        ["incident_id", "at", "actor_id", "kind", "detail"], entries
+    )
+    return select(completed.c.id).add_cte(logged.cte("logged"))
+
+
+def _completed(batch: FromClause) -> dict[str, object]:
+    """A delivered version's row: the next stage planned, the claim ended, the message it
+    posted remembered (the one before kept when it posted none)."""
+    c, b = REMINDERS.c, batch.c
+    return {
         "state": PENDING,
-        "stage": next_stage,
-        "due_at": next_due,
-        "seq": reminder.seq + 1,
+        "stage": b.stage,
+        "due_at": b.due_at,
+        "seq": c.seq + 1,
         "lease_until": None,
         "claimed_by": None,
         "claim_token": None,
         "attempts": 0,
         "last_error": "",
-        "sent_at": sent_at,
+        "sent_at": b.sent_at,
         **NEW_VERSION,
+        "message_channel": func.coalesce(b.channel, c.message_channel),
+        "message_ts": func.coalesce(b.ts, c.message_ts),
     }
-    if message:
-        values["message_channel"], values["message_ts"] = message
-    return values
 
 
-def _per_row(
-    batch: Sequence[RowItem], pick: Callable[[RowItem], object], column: ColumnElement[Any]
-) -> Case[Any]:
-    """A column's new value, row by row of a batch (typed as the column: times stay UTC)."""
-    return case(
-        {item.reminder.id: _typed(pick(item), column) for item in batch}, value=REMINDERS.c.id
-    )
-
-
-def _complete_all(batch: Sequence[Completion]) -> Update:
-    """One statement completing every delivery of a batch (see :func:`_completed`), each
-    row fenced by its own claim token and version; returns the ids it completed."""
+def _held_by(row_id: Any, token: Any, seq: Any) -> ColumnElement[bool]:
+    """The fence of every write of a claim: its row, its token, its version, still claimed
+    (values of one claim, or the columns of a batch of them)."""
     c = REMINDERS.c
+    return and_(c.id == row_id, c.claim_token == token, c.seq == seq, c.state == CLAIMED)
 
-    def per_row(pick: Callable[[Completion], object], column: ColumnElement[Any]) -> Case[Any]:
-        return _per_row(batch, pick, column)
 
-    fences = [
-        and_(
-            c.id == item.reminder.id,
-            c.claim_token == item.reminder.claim_token,
-            c.seq == item.reminder.seq,
-        )
-        for item in batch
-    ]
-    completed = {
-        **_completed(batch[0].reminder, batch[0].next_due, "", batch[0].sent_at, None),
-        "stage": per_row(lambda item: item.next_stage, c.stage),
-        "due_at": per_row(lambda item: item.next_due, c.due_at),
-        "sent_at": per_row(lambda item: item.sent_at, c.sent_at),
-        "seq": c.seq + 1,
-        "message_channel": per_row(
-            lambda item: item.message[0] if item.message else c.message_channel,
-            c.message_channel,
-        ),
-        "message_ts": per_row(
-            lambda item: item.message[1] if item.message else c.message_ts, c.message_ts
-        ),
+def _claim(reminder: Reminder) -> dict[str, object]:
+    return {"id": reminder.id, "token": reminder.claim_token, "seq": reminder.seq}
+
+
+def _completion_row(item: Completion) -> dict[str, object]:
+    channel, ts = item.message or (None, None)
+    return {
+        **_claim(item.reminder),
+        "stage": item.next_stage,
+        "due_at": item.next_due,
+        "sent_at": item.sent_at,
+        "channel": channel,
+        "ts": ts,
+        "actor": item.actor_id,
+        "event": item.event,
+        "detail": item.detail,
     }
-    return (
-        update(REMINDERS).where(c.state == CLAIMED, or_(*fences)).values(completed).returning(c.id)
-    )
-
-
-def _typed(value: object, column: ColumnElement[Any]) -> ColumnElement[Any]:
-    return value if isinstance(value, ColumnElement) else literal(value, column.type)
 
 
 def _timeline(item: Completion) -> dict[str, object]:
@@ -569,17 +587,6 @@ def _timeline(item: Completion) -> dict[str, object]:
 def _fenced_update(
     reminder: Reminder, values: Mapping[str, object], *extra: ColumnElement[bool]
 ) -> Update:
-    """An update that only a claim still holding its row can make: same token, same
-    version, still claimed."""
-    table = REMINDERS.c
-    return (
-        update(REMINDERS)
-        .where(
-            table.id == reminder.id,
-            table.claim_token == reminder.claim_token,
-            table.seq == reminder.seq,
-            table.state == CLAIMED,
-            *extra,
-        )
-        .values(dict(values))
-    )
+    """An update that only a claim still holding its row can make."""
+    fence = _held_by(reminder.id, reminder.claim_token, reminder.seq)
+    return update(REMINDERS).where(fence, *extra).values(dict(values))

@@ -16,6 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql import ColumnElement, Select
 
 from messages.limits import CUSTOMERS_SHOWN
+from storage.batches import ids_table
 from storage.models import (
     AffectedCustomer,
     CustomerUpdate,
@@ -85,6 +86,13 @@ class IncidentStore:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._postgres = engine.dialect.name == "postgresql"
         self._number_lock = asyncio.Lock()
+        self._incident_ids = ids_table(engine.dialect, Incident.__table__.c.id.type)
+        self._for_reminders = (
+            select(Incident, CUSTOMER_COUNT)
+            .where(Incident.id.in_(select(self._incident_ids.table().c.id)))
+            .options(joinedload(Incident.roles), joinedload(Incident.closure))
+        )
+        """What ``for_reminders`` runs: one statement for a batch of any size."""
 
     async def create_pending(self, new: NewIncident) -> Incident:
         """Insert an incident (no channel yet) under the next free number of its workspace.
@@ -182,13 +190,9 @@ class IncidentStore:
         reading ``customers`` on these raises)."""
         if not incident_ids:
             return {}
-        statement = (
-            select(Incident, CUSTOMER_COUNT)
-            .where(Incident.id.in_(list(incident_ids)))
-            .options(joinedload(Incident.roles), joinedload(Incident.closure))
-        )
+        ids = self._incident_ids.bind({"id": i} for i in incident_ids)
         async with self._sessions() as session:
-            rows = (await session.execute(statement)).unique()
+            rows = (await session.execute(self._for_reminders, ids)).unique()
             return {incident.id: (incident, int(customers)) for incident, customers in rows}
 
     async def by_channel(self, team_id: str, channel_id: str) -> Incident | None:

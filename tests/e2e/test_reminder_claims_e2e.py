@@ -29,7 +29,7 @@ from tests.support.harness import (
     start_harness,
     stop_harness,
 )
-from tests.support.helpers import created_channel, team_joins
+from tests.support.helpers import completion, created_channel, team_joins
 
 SLOW_SLACK = 2.0
 """How late Slack answers the calls that are slowed down, in seconds."""
@@ -196,13 +196,9 @@ async def test_a_claim_taken_over_under_a_slow_delivery_leaves_no_visible_trace(
     row = await row_of(h)
     assert (row.claim_token, row.seq, row.stage) == (winner.claim_token, winner.seq, "due")
     assert row.posted_ts is None, "the lost claim recorded nothing"
-    assert await store.complete(
-        winner,
-        next_due=utcnow() + timedelta(hours=1),
-        next_stage="escalate",
-        sent_at=utcnow(),
-        message=(channel, ts),
-    ), "the winner completes the row"
+    assert await store.complete_many([completion(winner, (channel, ts))]) == [True], (
+        "the winner completes the row"
+    )
     assert posted(h, channel, "is due") == [ts]
 
 

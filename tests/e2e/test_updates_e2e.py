@@ -26,7 +26,14 @@ from tests.support.harness import (
     start_harness,
     stop_harness,
 )
-from tests.support.helpers import created_channel, header_message, said, shown_text, team_joins
+from tests.support.helpers import (
+    completion,
+    created_channel,
+    header_message,
+    said,
+    shown_text,
+    team_joins,
+)
 
 FAST = {
     "customer_update_cadence": "SEV1=2s,SEV2=3s,SEV3=6s",
@@ -391,13 +398,7 @@ async def test_a_claim_lost_in_a_crash_is_recovered_by_its_lease(fast: Harness) 
     await h.double.wait_for(lambda: reminders(h, channel), timeout=4)
     await asyncio.sleep(0.5)
     assert len(reminders(h, channel)) == 1
-    assert not await store.complete(
-        claimed[0],
-        next_due=utcnow(),
-        next_stage="due",
-        sent_at=utcnow(),
-        message=None,
-    )
+    assert await store.complete_many([completion(claimed[0], next_stage="due")]) == [False]
 
 
 async def test_a_reminder_posted_just_before_a_crash_is_not_posted_again(fast: Harness) -> None:

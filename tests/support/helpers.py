@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from bot.sandbox.double.records import WAIT_SECONDS
+from storage.models import Reminder, utcnow
+from storage.reminders import Completion
 from tests.support.harness import Harness
 
 
@@ -79,3 +82,19 @@ def team_joins(h: Harness, channel: str, *users: str) -> None:
     """People join the incident channel (as responders do), so they may act on it."""
     members = h.double.workspace().channels[channel].members
     members.extend(u for u in users or ("UBOB", "UMARIA") if u not in members)
+
+
+def completion(
+    claim: Reminder, message: tuple[str, str] | None = None, next_stage: str = "escalate"
+) -> Completion:
+    """What a delivery of ``claim`` records once it has posted ``message``."""
+    now = utcnow()
+    return Completion(
+        reminder=claim,
+        next_due=now + timedelta(hours=1),
+        next_stage=next_stage,
+        sent_at=now,
+        message=message,
+        actor_id="ULEAD",
+        event="reminder_due",
+    )
