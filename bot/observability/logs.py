@@ -24,6 +24,11 @@ _fields: ContextVar[dict[str, object] | None] = ContextVar("amends_log_fields", 
 TOKEN_SHAPE = re.compile(r"\b(xox[abeoprs]|xapp|xoxe\.xox[bp])-[A-Za-z0-9-]+")
 MASK = "[redacted]"
 FIELD_NAMES = ("team", "incident", "kind", "user", "outcome", "ms", "reminder", "status")
+SLACK_SDK_LOGGERS = ("slack_sdk.web.async_base_client", "slack_sdk.web.base_client")
+"""slack-sdk's Web API loggers. slack-sdk writes out its debug line for every call (the
+whole request, response and headers) whenever such a logger's *own* level is DEBUG or
+unset, and only then asks logging whether to drop it: unset, that was a good part of the
+CPU of every Slack call. ``configure`` gives them the configured level."""
 
 
 def note(**fields: object) -> None:
@@ -120,4 +125,6 @@ def configure(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    for name in SLACK_SDK_LOGGERS:
+        logging.getLogger(name).setLevel(level.upper())
     return handler

@@ -16,12 +16,19 @@ from typing import Any
 
 import aiohttp
 import pytest
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import bot.runtime.process
 from bot.observability.health import SweepRecord
-from bot.observability.logs import JsonFormatter, Redactor, TextFormatter, configure
+from bot.observability.logs import (
+    SLACK_SDK_LOGGERS,
+    JsonFormatter,
+    Redactor,
+    TextFormatter,
+    configure,
+)
 from bot.observability.metrics import LATE_SECONDS
 from bot.runtime.serve import serve
 from bot.sandbox.double.server import SlackDouble
@@ -484,3 +491,49 @@ async def test_the_outbox_gauge_shows_a_parked_call_until_slack_takes_it(
     h.double.recover()
     assert await metrics_until(h, "amends_outbox_pending", 0) == 0
     assert await h.runtime.services.updates.outbox.store.pending() == 0
+
+
+class Watched(str):
+    """A string that counts how often it is written out with ``repr`` (as a log line
+    formatting a dict of call arguments does); sending it as JSON does not."""
+
+    written_out = 0
+
+    def __repr__(self) -> str:
+        Watched.written_out += 1
+        return super().__repr__()
+
+
+@contextlib.contextmanager
+def logging_configured(level: str) -> Iterator[None]:
+    """``configure`` as ``amends serve`` runs it, undone afterwards (pytest's handlers back)."""
+    root = logging.getLogger()
+    handlers, root_level = list(root.handlers), root.level
+    loggers = [logging.getLogger(name) for name in SLACK_SDK_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    configure("text", level, [], stream=io.StringIO())
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(root_level)
+        for logger, old in zip(loggers, levels, strict=True):
+            logger.setLevel(old)
+
+
+@pytest.mark.parametrize(("level", "written"), [("INFO", False), ("DEBUG", True)])
+async def test_a_slack_call_writes_out_its_arguments_for_a_log_line_only_at_debug(
+    level: str, written: bool
+) -> None:
+    double = SlackDouble(team_id=TEAM, bot_token="xoxb-test")
+    await double.start()
+    channel = double.add_channel("inc-1", bot_member=True)["id"]
+    Watched.written_out = 0
+    try:
+        with logging_configured(level):
+            async with aiohttp.ClientSession() as session:
+                client = AsyncWebClient(token="xoxb-test", base_url=double.api_url, session=session)
+                await client.chat_postMessage(channel=channel, text=Watched("All good"))
+    finally:
+        await double.stop()
+    assert (Watched.written_out > 0) is written
