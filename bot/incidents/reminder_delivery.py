@@ -79,6 +79,10 @@ LOOKUP_TTL = 60.0
 """How long (seconds) an answer about a user is trusted before Slack is asked again."""
 LOOKUP_ENTRIES = 10_000
 """At most this many answers are remembered; the oldest go first."""
+DELIVERY_CONCURRENCY = 50
+"""At most this many Slack calls of reminder deliveries are in flight at once, per process
+(the database steps between a delivery's calls hold none: a burst keeps Slack busy, not
+waiting behind the database). The rest of the process's calls (Bolt's) are not counted."""
 
 
 class Lookups:
@@ -121,6 +125,9 @@ class Batched(Generic[T, R]):
         return await answer
 
     async def _run(self) -> None:
+        # One turn of the loop first: the deliveries that Slack's answers wake in the same
+        # turn (the claims of a burst are checked all at once) join this batch.
+        await asyncio.sleep(0)
         while self._waiting:
             batch, self._waiting = self._waiting, []
             try:
@@ -175,6 +182,10 @@ class ReminderDelivery:
     parked: Parked | None = None
     lateness: list[float] = field(default_factory=list)
     """Seconds late, per customer-update reminder delivered."""
+    slots: asyncio.Semaphore = field(
+        default_factory=lambda: asyncio.Semaphore(DELIVERY_CONCURRENCY)
+    )
+    """What each Slack call of a delivery holds while it is in flight."""
 
     def __post_init__(self) -> None:
         self._users = Lookups()
@@ -185,6 +196,11 @@ class ReminderDelivery:
         """The right to send a DM, a statement per batch (see ``ReminderStore.mark_dm``)."""
         self._holds = Batched(self.reminders.holds_many)
         """The check before posting, one query per batch (see ``_post_once``)."""
+
+    async def _slack(self, call: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:
+        """Make one Slack call of a delivery, holding one of the slots while it is in flight."""
+        async with self.slots:
+            return await call(**kwargs)
 
     async def deliver(self, reminder: Reminder, loaded: tuple[Incident, int] | None = None) -> None:
         """Deliver one claimed reminder; ``loaded`` is its incident and customer count when
@@ -252,8 +268,11 @@ class ReminderDelivery:
         async def post(d: Delivery) -> str:
             waiting = [(o.name, o.due) for o in overdue]
             text = clock_reminder_text(d.card.label, d.owner, tier, waiting)
-            posted = await d.client.chat_postMessage(
-                channel=str(d.card.channel_id), text=text, metadata=reminder_metadata(d.reminder)
+            posted = await self._slack(
+                d.client.chat_postMessage,
+                channel=str(d.card.channel_id),
+                text=text,
+                metadata=reminder_metadata(d.reminder),
             )
             return str(posted["ts"])
 
@@ -334,7 +353,7 @@ class ReminderDelivery:
         if not await self._dm_marks(DmMark(d.reminder, d.now, ts)):
             return
         try:
-            await d.client.chat_postMessage(channel=user, text=text, blocks=blocks)
+            await self._slack(d.client.chat_postMessage, channel=user, text=text, blocks=blocks)
         except SlackApiError as exc:
             log.warning("%s: could not DM %s: %s", d.card.label, user, slack_error(exc))
 
@@ -378,7 +397,9 @@ class ReminderDelivery:
     async def _withdraw(self, client: AsyncWebClient, card: IncidentCard, ts: str) -> None:
         """Someone acted (an update, a snooze) while this was being sent: take it back."""
         message = retire_reminder_message("handled meanwhile.", "Handled")
-        await _retire(client, card, (str(card.channel_id), ts), message, "withdraw a superseded")
+        await self._retire(
+            client, card, (str(card.channel_id), ts), message, "withdraw a superseded"
+        )
 
     async def _already_posted(self, d: Delivery) -> str | None:
         """The message an earlier claim of this version posted, if it reached Slack.
@@ -404,7 +425,8 @@ class ReminderDelivery:
         cursor: str | None = None
         try:
             while True:
-                page = await d.client.conversations_history(
+                page = await self._slack(
+                    d.client.conversations_history,
                     channel=str(d.card.channel_id),
                     oldest=oldest,
                     limit=HISTORY_PAGE,
@@ -425,7 +447,8 @@ class ReminderDelivery:
             return None
 
     async def _remind(self, d: Delivery) -> str:
-        posted = await d.client.chat_postMessage(
+        posted = await self._slack(
+            d.client.chat_postMessage,
             channel=str(d.card.channel_id),
             text=f"<@{d.owner}>, a customer update for {d.card.label} is due.",
             blocks=reminder_blocks(
@@ -449,7 +472,8 @@ class ReminderDelivery:
         await self._retire_previous(
             d, retire_reminder_message("escalated, see below.", "Escalated")
         )
-        posted = await d.client.chat_postMessage(
+        posted = await self._slack(
+            d.client.chat_postMessage,
             channel=str(d.card.channel_id),
             text=f"The customer update for {d.card.label} is {overdue} min overdue.",
             blocks=blocks,
@@ -463,7 +487,7 @@ class ReminderDelivery:
         previous = await self.reminders.take_claimed_message(d.reminder)
         if previous is not None:
             what = "retire the follow-up" if d.reminder.kind == FOLLOW_UP else "retire the"
-            await _retire(d.client, d.card, previous, message, what)
+            await self._retire(d.client, d.card, previous, message, what)
 
     async def _remind_follow_up(
         self, d: Delivery, remaining: int, total: int, overdue: bool
@@ -472,7 +496,8 @@ class ReminderDelivery:
         DM once overdue is sent once per version, by ``_dm_once``."""
         superseded = retire_reminder_message("a newer follow-up reminder is below.", "Superseded")
         await self._retire_previous(d, superseded)
-        posted = await d.client.chat_postMessage(
+        posted = await self._slack(
+            d.client.chat_postMessage,
             channel=str(d.card.channel_id),
             text=f"{remaining} customers of {d.card.label} still need a follow-up.",
             blocks=follow_up_reminder_blocks(d.card, d.owner, remaining, total, overdue),
@@ -499,7 +524,7 @@ class ReminderDelivery:
         if known is not None:
             return known
         try:
-            user = (await client.users_info(user=user_id))["user"]
+            user = (await self._slack(client.users_info, user=user_id))["user"]
         except SlackApiError as exc:
             if slack_error(exc) != "user_not_found":
                 raise
@@ -508,18 +533,18 @@ class ReminderDelivery:
         self._users.put((team_id, user_id), left)
         return left
 
-
-async def _retire(
-    client: AsyncWebClient,
-    card: IncidentCard,
-    message_at: tuple[str, str],
-    message: dict[str, Any],
-    what: str,
-) -> None:
-    """Replace a reminder message (channel, ts) with what it became; a failure is logged:
-    the delivery that retires it goes on."""
-    channel, ts = message_at
-    try:
-        await client.chat_update(channel=channel, ts=ts, **message)
-    except SlackApiError as exc:
-        log.warning("%s: could not %s reminder: %s", card.label, what, slack_error(exc))
+    async def _retire(
+        self,
+        client: AsyncWebClient,
+        card: IncidentCard,
+        message_at: tuple[str, str],
+        message: dict[str, Any],
+        what: str,
+    ) -> None:
+        """Replace a reminder message (channel, ts) with what it became; a failure is
+        logged: the delivery that retires it goes on."""
+        channel, ts = message_at
+        try:
+            await self._slack(client.chat_update, channel=channel, ts=ts, **message)
+        except SlackApiError as exc:
+            log.warning("%s: could not %s reminder: %s", card.label, what, slack_error(exc))

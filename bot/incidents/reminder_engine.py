@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.errors import SlackApiError
 
-from bot.incidents.reminder_delivery import Parked, ReminderDelivery
+from bot.incidents.reminder_delivery import DELIVERY_CONCURRENCY, Parked, ReminderDelivery
 from bot.observability import logs
 from bot.observability.health import SweepRecord
 from bot.observability.metrics import Metrics
@@ -46,7 +46,6 @@ from storage.repository import IncidentStore
 log = logging.getLogger(__name__)
 
 CLAIM_BATCH = 200
-DELIVERY_CONCURRENCY = 50
 NEAR = timedelta(seconds=1)
 """Due times closer than this are waited for in the sweep itself, not via the scheduler."""
 HEARTBEATS_PER_LEASE = 3
@@ -84,7 +83,6 @@ class ReminderEngine:
         self._claims: dict[int, str] = {}
         """Rows this process is delivering, with their claim tokens (see ``_heartbeats``)."""
         self._heartbeat: asyncio.Task[None] | None = None
-        self._slots = asyncio.Semaphore(DELIVERY_CONCURRENCY)
 
     @property
     def lateness(self) -> list[float]:
@@ -248,28 +246,27 @@ class ReminderEngine:
     ) -> None:
         self.metrics.reminders_due.inc()
         known = {"team": reminder.team_id, "reminder": reminder.kind, "status": reminder.stage}
-        async with self._slots:
-            with logs.scope(**known) as fields:
-                started = time.perf_counter()
-                outcome = "sent"
+        with logs.scope(**known) as fields:
+            started = time.perf_counter()
+            outcome = "sent"
+            try:
+                await self.delivery.deliver(reminder, loaded)
+            except Exception as exc:
+                gone = workspace_gone(exc)
+                outcome = "dropped" if gone else "retry"
                 try:
-                    await self.delivery.deliver(reminder, loaded)
-                except Exception as exc:
-                    gone = workspace_gone(exc)
-                    outcome = "dropped" if gone else "retry"
-                    try:
-                        if gone:
-                            await self._drop(reminder, exc)
-                        else:
-                            await self._retry_later(reminder, exc)
-                    except Exception as lost:
-                        # The database is away too: the lease runs out, a sweep takes the
-                        # reminder again, and _already_posted keeps it from posting twice.
-                        outcome = "retry-after-lease"
-                        log.warning("reminder %s: could not release it: %r", reminder.id, lost)
-                fields["outcome"] = outcome
-                fields["ms"] = round((time.perf_counter() - started) * 1000, 1)
-                log.info("reminder %s %s", reminder.kind, outcome, extra=fields)
+                    if gone:
+                        await self._drop(reminder, exc)
+                    else:
+                        await self._retry_later(reminder, exc)
+                except Exception as lost:
+                    # The database is away too: the lease runs out, a sweep takes the
+                    # reminder again, and _already_posted keeps it from posting twice.
+                    outcome = "retry-after-lease"
+                    log.warning("reminder %s: could not release it: %r", reminder.id, lost)
+            fields["outcome"] = outcome
+            fields["ms"] = round((time.perf_counter() - started) * 1000, 1)
+            log.info("reminder %s %s", reminder.kind, outcome, extra=fields)
 
     async def _drop(self, reminder: Reminder, exc: Exception) -> None:
         """The workspace uninstalled Amends (or its token is dead): no retry can succeed."""
