@@ -33,6 +33,13 @@ uses of a connection, and a database that goes away between two uses this close 
 like one that goes away mid-use (``database_unavailable``: try again)."""
 
 
+SERVER_SETTINGS = {"jit": "off"}
+"""PostgreSQL settings of Amends's connections. JIT compiling pays off for long analytic
+queries; Amends's are short, and a plan the planner misjudges as costly (a batch read
+before the statistics caught up with a burst of new rows) spent 12 ms compiling to run
+4 ms."""
+
+
 def create_engine(url: str, *, search_path: str | None = None) -> AsyncEngine:
     """Build the engine for ``url``; ``search_path`` pins a PostgreSQL schema (used by tests)."""
     connect_args: dict[str, Any] = {}
@@ -43,8 +50,9 @@ def create_engine(url: str, *, search_path: str | None = None) -> AsyncEngine:
         return engine
     # A database that is away must fail a request fast, not after asyncpg's 60 s.
     connect_args["timeout"] = CONNECT_TIMEOUT_SECONDS
+    connect_args["server_settings"] = dict(SERVER_SETTINGS)
     if search_path:
-        connect_args["server_settings"] = {"search_path": search_path}
+        connect_args["server_settings"]["search_path"] = search_path
     engine = create_async_engine(
         url,
         connect_args=connect_args,
