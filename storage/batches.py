@@ -1,4 +1,4 @@
-"""A batch's rows as one parameter, read back by the statement as a table.
+"""A batch's rows (or ids) as one parameter, read back by the statement as a table.
 
 A statement that carries a batch as bound values per row (``CASE id WHEN … THEN …``,
 ``IN (…)``) has a new shape for every batch size: SQLAlchemy builds and compiles it anew
@@ -16,11 +16,27 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, String, bindparam, cast, func, select, type_coerce
+from sqlalchemy import (
+    ARRAY,
+    JSON,
+    BindParameter,
+    ColumnElement,
+    String,
+    all_,
+    any_,
+    bindparam,
+    cast,
+    func,
+    select,
+    type_coerce,
+)
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql import FromClause, column
+from sqlalchemy.sql.selectable import TableValuedAlias
 from sqlalchemy.types import TypeEngine
 
+Column = ColumnElement[Any] | QueryableAttribute[Any]
 PARAMETER = "batch"
 """The bound parameter that carries a batch (one per statement)."""
 
@@ -57,9 +73,38 @@ class BatchTable:
         return {PARAMETER: json.dumps(encoded, default=_iso)}
 
 
-def ids_table(dialect: Dialect, kind: TypeEngine[Any]) -> BatchTable:
-    """A batch of row ids alone (``IN``/``NOT IN`` a batch)."""
-    return BatchTable(dialect, (("id", kind),))
+@dataclass(frozen=True)
+class BatchIds:
+    """A batch of row ids as one parameter: an array on PostgreSQL, whose planner counts
+    its elements (a few ids are looked up by index; a JSON table is always guessed at 100
+    rows, and a hash join read the whole table for them), a JSON list on SQLite."""
+
+    dialect: Dialect
+    kind: TypeEngine[Any]
+    name: str = "ids"
+
+    def among(self, column: Column) -> ColumnElement[bool]:
+        """``column`` is one of the batch's ids."""
+        if self.dialect.name == "postgresql":
+            return column == any_(self._array())
+        return column.in_(select(self._each().c.value))
+
+    def not_among(self, column: Column) -> ColumnElement[bool]:
+        """``column`` is none of the batch's ids (true for an empty batch)."""
+        if self.dialect.name == "postgresql":
+            return column != all_(self._array())
+        return column.not_in(select(self._each().c.value))
+
+    def bind(self, ids: Iterable[int]) -> dict[str, object]:
+        if self.dialect.name == "postgresql":
+            return {self.name: list(ids)}
+        return {self.name: json.dumps(list(ids))}
+
+    def _array(self) -> BindParameter[Any]:
+        return bindparam(self.name, type_=ARRAY(self.kind))
+
+    def _each(self) -> TableValuedAlias:
+        return func.json_each(bindparam(self.name, type_=String)).table_valued("value")
 
 
 def _processor(kind: TypeEngine[Any], dialect: Dialect) -> Any:

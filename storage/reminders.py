@@ -24,7 +24,9 @@ from sqlalchemy import (
     ColumnElement,
     Executable,
     FromClause,
+    Select,
     String,
+    Subquery,
     Table,
     Update,
     and_,
@@ -34,13 +36,14 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from storage.batches import BatchTable, ids_table
+from storage.batches import BatchIds, BatchTable
 from storage.models import Reminder, TimelineEvent
 
 CUSTOMER_UPDATE = "customer_update"
@@ -176,22 +179,10 @@ class ReminderStore:
         a fresh ``claim_token``. ``exclude`` names rows this process is still delivering:
         their lease may have run out (a stalled loop, the database away), but they are not
         lost, so they are never claimed a second time."""
-        due = or_(
-            and_(Reminder.state == PENDING, Reminder.due_at <= now),
-            and_(Reminder.state == CLAIMED, Reminder.lease_until < now),
-        )
-        candidates = (
-            select(Reminder.id)
-            .where(due, Reminder.id.not_in(self._statements.excluded()))
-            .order_by(Reminder.due_at)
-            .limit(limit)
-        )
-        if self._postgres:
-            candidates = candidates.with_for_update(skip_locked=True)
         token = literal(f"{uuid.uuid4().hex}:", String) + cast(Reminder.id, String)
         statement = (
             update(Reminder)
-            .where(Reminder.id.in_(candidates.scalar_subquery()))
+            .where(Reminder.id.in_(self._claimable(now, limit)))
             .values(
                 state=CLAIMED,
                 claimed_by=worker,
@@ -207,10 +198,32 @@ class ReminderStore:
         async with self._sessions.begin() as session:
             rows = await session.scalars(
                 statement,
-                self._statements.ids.bind({"id": i} for i in exclude),
+                self._statements.ids.bind(exclude),
                 execution_options={"synchronize_session": False},
             )
             return list(rows)
+
+    def _claimable(self, now: datetime, limit: int) -> Select[tuple[int]]:
+        """The rows a claim takes, soonest due first: pending rows that are due and claimed
+        rows whose lease ran out, each read in due order from the (state, due_at) index
+        (one condition joined by OR read and sorted every due row to take the first few).
+        On PostgreSQL they are locked as read and locked ones skipped: replicas never
+        take the same row."""
+
+        def first(condition: ColumnElement[bool]) -> Subquery:
+            rows = (
+                select(Reminder.id, Reminder.due_at)
+                .where(condition, self._statements.ids.not_among(Reminder.id))
+                .order_by(Reminder.due_at)
+                .limit(limit)
+            )
+            return (rows.with_for_update(skip_locked=True) if self._postgres else rows).subquery()
+
+        due = first(and_(Reminder.state == PENDING, Reminder.due_at <= now))
+        expired = first(and_(Reminder.state == CLAIMED, Reminder.lease_until < now))
+        both = union_all(select(due.c.id, due.c.due_at), select(expired.c.id, expired.c.due_at))
+        either = both.subquery()
+        return select(either.c.id).order_by(either.c.due_at).limit(limit)
 
     async def renew(self, claims: Mapping[int, str], until: datetime) -> int:
         """Extend the lease of the claims still held (the heartbeat of deliveries in flight)."""
@@ -238,7 +251,7 @@ class ReminderStore:
 
     async def holds_many(self, claims: Sequence[Reminder]) -> list[bool]:
         """:meth:`holds` for a batch of claims, in one query."""
-        ids = self._statements.ids.bind({"id": claim.id} for claim in claims)
+        ids = self._statements.ids.bind(claim.id for claim in claims)
         async with self._one_statement() as connection:
             rows = await connection.execute(self._statements.holds, ids)
             current = {row.id: (row.claim_token, row.seq) for row in rows}
@@ -346,8 +359,8 @@ class ReminderStore:
     async def next_wake(self, exclude: Collection[int] = ()) -> datetime | None:
         """The earliest moment any row needs attention (a due time or a lease running out);
         the leases of ``exclude`` (this process's deliveries in flight) do not count."""
-        leased = and_(Reminder.state == CLAIMED, Reminder.id.not_in(self._statements.excluded()))
-        excluded = self._statements.ids.bind({"id": i} for i in exclude)
+        leased = and_(Reminder.state == CLAIMED, self._statements.ids.not_among(Reminder.id))
+        excluded = self._statements.ids.bind(exclude)
         async with self._sessions() as session:
             due = await session.scalar(
                 select(func.min(Reminder.due_at)).where(Reminder.state == PENDING)
@@ -453,7 +466,7 @@ class _Statements:
     def __init__(self, dialect: Dialect) -> None:
         c, t = REMINDERS.c, TIMELINE.c
         claim = (("id", c.id.type), ("token", c.claim_token.type), ("seq", c.seq.type))
-        self.ids = ids_table(dialect, c.id.type)
+        self.ids = BatchIds(dialect, c.id.type)
         self.leases = BatchTable(dialect, (*claim[:2], ("until", c.lease_until.type)))
         self.dm_marks = BatchTable(
             dialect, (*claim, ("at", c.dm_at.type), ("posted_ts", c.posted_ts.type))
@@ -472,9 +485,8 @@ class _Statements:
                 ("detail", t.detail.type),
             ),
         )
-        ids = self.ids.table()
         self.holds = select(c.id, c.claim_token, c.seq).where(
-            c.id.in_(select(ids.c.id)), c.state == CLAIMED
+            self.ids.among(c.id), c.state == CLAIMED
         )
         leases = self.leases.table()
         self.renew = (
@@ -491,10 +503,6 @@ class _Statements:
             .returning(c.id)
         )
         self.complete = _complete_statement(self.completions.table(), dialect)
-
-    def excluded(self) -> Any:
-        """``select(id)`` of a batch of ids (rows this process is delivering)."""
-        return select(self.ids.table().c.id)
 
 
 def _complete_statement(batch: FromClause, dialect: Dialect) -> Executable:

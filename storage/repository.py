@@ -16,7 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql import ColumnElement, Select
 
 from messages.limits import CUSTOMERS_SHOWN
-from storage.batches import ids_table
+from storage.batches import BatchIds
 from storage.models import (
     AffectedCustomer,
     CustomerUpdate,
@@ -86,10 +86,10 @@ class IncidentStore:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._postgres = engine.dialect.name == "postgresql"
         self._number_lock = asyncio.Lock()
-        self._incident_ids = ids_table(engine.dialect, Incident.__table__.c.id.type)
+        self._incident_ids = BatchIds(engine.dialect, Incident.__table__.c.id.type)
         self._for_reminders = (
             select(Incident, CUSTOMER_COUNT)
-            .where(Incident.id.in_(select(self._incident_ids.table().c.id)))
+            .where(self._incident_ids.among(Incident.id))
             .options(joinedload(Incident.roles), joinedload(Incident.closure))
         )
         """What ``for_reminders`` runs: one statement for a batch of any size."""
@@ -190,7 +190,7 @@ class IncidentStore:
         reading ``customers`` on these raises)."""
         if not incident_ids:
             return {}
-        ids = self._incident_ids.bind({"id": i} for i in incident_ids)
+        ids = self._incident_ids.bind(incident_ids)
         async with self._sessions() as session:
             rows = (await session.execute(self._for_reminders, ids)).unique()
             return {incident.id: (incident, int(customers)) for incident, customers in rows}
