@@ -45,7 +45,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.incidents.reminder_engine import DELIVERY_CONCURRENCY
+from bot.incidents.reminder_delivery import DELIVERY_CONCURRENCY
 from bot.sandbox.double.server import SlackDouble
 from messages.model import IncidentCard
 from messages.updates import reminder_blocks, reminder_token
@@ -210,6 +210,19 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def postgres_cpu() -> float:
+    """CPU seconds used so far by this machine's PostgreSQL processes (0 when it runs
+    elsewhere): with the worker's and the double's, where a burst's CPU went."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if stat.read_text().split(" ", 2)[1] == "(postgres)":
+                total += cpu_seconds(int(stat.parent.name))
+        except (OSError, ValueError):
+            continue
+    return total
+
+
 async def fresh_database(kind: str) -> tuple[str, AsyncEngine, str | None]:
     """A new SQLite file, or a new PostgreSQL database (workers reach it by URL alone)."""
     if kind == "sqlite":
@@ -302,6 +315,7 @@ async def floor_case(n: int) -> Floor:
     channels = [double.add_channel(f"inc-{i}", bot_member=True)["id"] for i in range(n)]
     listing = Path(tempfile.mkdtemp()) / "channels.json"
     listing.write_text(json.dumps(channels))
+    double_before = time.process_time()
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         __file__,
@@ -311,13 +325,14 @@ async def floor_case(n: int) -> Floor:
         stdout=asyncio.subprocess.PIPE,
     )
     out, _ = await proc.communicate()
+    double_ms = (time.process_time() - double_before) / n * 1000
     await double.stop()
     floor = Floor(**json.loads(out))
     print(
         f"floor: a bare AsyncWebClient, {n} reminder-sized chat.postMessage, "
         f"{DELIVERY_CONCURRENCY} in flight: {floor.per_second:.0f}/s; per call p50 "
-        f"{floor.p50 * 1000:.0f} ms, p99 {floor.p99 * 1000:.0f} ms; client CPU "
-        f"{floor.cpu_ms:.2f} ms per message"
+        f"{floor.p50 * 1000:.0f} ms, p99 {floor.p99 * 1000:.0f} ms; CPU per message: client "
+        f"{floor.cpu_ms:.2f} ms, Slack double {double_ms:.2f} ms"
     )
     return floor
 
@@ -346,10 +361,11 @@ async def run_case(
     env = worker_env(double, url, lease=5)
     procs = [await start_worker(env, name) for _ in range(workers)]
     killed = ""
-    cpu_before = 0.0
+    cpu_before = double_before = pg_before = 0.0
     if kill_after is None:
         await asyncio.sleep((first_due - datetime.now(UTC)).total_seconds() - 0.2)
         cpu_before = sum(cpu_seconds(proc.pid) for proc in procs)
+        double_before, pg_before = time.process_time(), postgres_cpu()
     else:
         await asyncio.sleep(START_DELAY + kill_after)
         procs[0].send_signal(signal.SIGKILL)
@@ -360,6 +376,7 @@ async def run_case(
         await asyncio.sleep(0.5)
     await asyncio.sleep(2)
     cpu = sum(cpu_seconds(proc.pid) for proc in procs if proc.returncode is None) - cpu_before
+    double_cpu, pg_cpu = time.process_time() - double_before, postgres_cpu() - pg_before
     for proc in procs:
         if proc.returncode is None:
             proc.terminate()
@@ -386,9 +403,11 @@ async def run_case(
         f"duplicated {duplicated}"
     )
     if window == 0:
+        each = 1000 / max(1, len(times))
         print(
-            f"  throughput {floor.share(rate)}; worker CPU {cpu:.1f} s "
-            f"({cpu / max(1, len(times)) * 1000:.1f} ms per reminder)"
+            f"  throughput {floor.share(rate)}; CPU per reminder: worker {cpu * each:.2f} ms, "
+            f"Slack double (and this benchmark) {double_cpu * each:.2f} ms, PostgreSQL "
+            f"{pg_cpu * each:.2f} ms"
         )
     if kill_after is not None:
         print(
