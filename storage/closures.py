@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, case, func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.orm import raiseload, selectinload
 
 from storage.models import (
-    FOLLOWED_UP,
-    NOT_CONTACTED,
-    AffectedCustomer,
     Closure,
-    CustomerUpdate,
     Incident,
     Status,
     TimelineEvent,
@@ -34,29 +27,6 @@ class NewClosure:
     prevention: str
     follow_up_owner: str
     follow_up_due: date
-
-
-WINDOW_CHUNK = 500
-"""Incidents read at a time for a window's figures: memory stays the same however much
-history the window holds."""
-
-
-@dataclass(frozen=True)
-class CustomerTally:
-    """An incident's customers, counted in SQL (the figures need no customer rows)."""
-
-    total: int = 0
-    contacted: int = 0
-    followed_up: int = 0
-    satisfied: int = 0
-    not_satisfied: int = 0
-
-
-@dataclass(frozen=True)
-class WindowChunk:
-    incidents: list[Incident]
-    updates: dict[int, list[CustomerUpdate]]
-    customers: dict[int, CustomerTally]
 
 
 class ClosureStore:
@@ -118,70 +88,6 @@ class ClosureStore:
                 return False
             session.add(TimelineEvent.now(incident_id, actor_id, "reopened", reason))
         return True
-
-    async def since_in_chunks(
-        self, team_id: str, start: datetime, chunk: int = WINDOW_CHUNK
-    ) -> AsyncIterator[WindowChunk]:
-        """The workspace's incidents declared since ``start``, ``chunk`` at a time (in id
-        order), each with its customer updates and its customers counted in SQL, never
-        loaded. Drills are rehearsals, not incidents: they are left out."""
-        after = 0
-        while True:
-            async with self._sessions() as session:
-                incidents = list(
-                    await session.scalars(
-                        select(Incident)
-                        .where(
-                            Incident.team_id == team_id,
-                            Incident.created_at >= start,
-                            Incident.channel_id.is_not(None),
-                            Incident.drill.is_(False),
-                            Incident.id > after,
-                        )
-                        .order_by(Incident.id)
-                        .limit(chunk)
-                        .options(
-                            raiseload(Incident.roles),
-                            selectinload(Incident.closure),
-                        )
-                    )
-                )
-                if not incidents:
-                    return
-                ids = [i.id for i in incidents]
-                updates: dict[int, list[CustomerUpdate]] = defaultdict(list)
-                rows = await session.scalars(
-                    select(CustomerUpdate)
-                    .where(CustomerUpdate.incident_id.in_(ids))
-                    .order_by(CustomerUpdate.posted_at, CustomerUpdate.id)
-                )
-                for row in rows:
-                    updates[row.incident_id].append(row)
-                customers = await _tallies(session, ids)
-            yield WindowChunk(incidents, updates, customers)
-            after = ids[-1]
-
-
-async def _tallies(session: AsyncSession, ids: list[int]) -> dict[int, CustomerTally]:
-    c = AffectedCustomer
-    followed = c.contact_state == FOLLOWED_UP
-
-    def count(condition: ColumnElement[bool]) -> ColumnElement[int]:
-        return func.sum(case((condition, 1), else_=0))
-
-    rows = await session.execute(
-        select(
-            c.incident_id,
-            func.count(c.id),
-            count(c.contact_state != NOT_CONTACTED),
-            count(followed),
-            count(followed & (c.answer == "satisfied")),
-            count(followed & (c.answer == "not_satisfied")),
-        )
-        .where(c.incident_id.in_(ids))
-        .group_by(c.incident_id)
-    )
-    return {row[0]: CustomerTally(*(int(n or 0) for n in row[1:])) for row in rows}
 
 
 async def _move(

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.incidents.errors import UserError
-from bot.incidents.figures import WindowTally, incident_figures
 from bot.incidents.policy import Status
 from bot.settings import Settings
 from bot.slack.calls import slack_error
@@ -26,8 +24,7 @@ from messages.report import (
     report_blocks,
     report_markdown,
 )
-from storage.closures import ClosureStore, CustomerTally
-from storage.customers import CustomerStore
+from storage.figures import FigureStore
 from storage.models import Incident, utcnow
 from storage.repository import IncidentStore
 
@@ -37,25 +34,15 @@ log = logging.getLogger(__name__)
 @dataclass(eq=False)
 class ReportService:
     store: IncidentStore
-    customers: CustomerStore
-    closures: ClosureStore
+    counted: FigureStore
     settings: Settings
     outbox: Outbox
 
     async def figures(self, incident: Incident) -> RecoveryFigures:
-        updates = await self.store.updates(incident.id)
-        customers = await self.customers.page(incident.id)
-        return incident_figures(incident, updates, customers, utcnow())
+        return await self.counted.incident(incident.id, utcnow())
 
     async def window(self, team_id: str, days: int) -> WindowFigures:
-        now = utcnow()
-        window = WindowTally()
-        async for chunk in self.closures.since_in_chunks(team_id, now - timedelta(days=days)):
-            for i in chunk.incidents:
-                updates = chunk.updates.get(i.id, [])
-                counted = chunk.customers.get(i.id, CustomerTally())
-                window.add(incident_figures(i, updates, counted, now))
-        return window.figures(days)
+        return await self.counted.window(team_id, days, utcnow())
 
     async def data(self, incident: Incident) -> ReportData:
         if incident.closure is None or incident.status not in (Status.RESOLVED, Status.CLOSED):

@@ -34,6 +34,7 @@ from bot.status_page.service import StatusService
 from storage.closures import ClosureStore
 from storage.customers import CustomerStore
 from storage.directory import DirectoryStore
+from storage.figures import FigureStore
 from storage.home import HomeStore
 from storage.models import Incident as Incident
 from storage.outbox import OutboxStore, SeenEvents
@@ -83,7 +84,7 @@ class Services:
         updates = UpdateService(store, reminders, settings, engine.wake_at, outbox, catalogue)
         clock = ContactClock(customer_store, reminders, settings, engine.wake_at)
         customers = CustomerService(customer_store, settings, updates, clock)
-        reports = ReportService(store, customer_store, closures, settings, outbox)
+        reports = ReportService(store, FigureStore(store.engine), settings, outbox)
         closing = CloseService(
             store,
             closures,
