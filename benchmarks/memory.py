@@ -16,10 +16,11 @@ reminders due at once and swept again, the driver sends ``/incident list`` three
 child then reports its peak RSS (``ru_maxrss``, or ``VmHWM`` when higher) and current RSS
 (``VmRSS``). A second reading follows ``/incident stats`` (the last 30 days' incidents).
 
-``--history N`` adds a history case: N closed incidents with 20 affected customers each,
-declared over the last 90 days (seeded with a few bulk ``INSERT … SELECT`` statements), no
-open ones; the readings follow ``/incident list`` and ``/incident stats 90d``, beside the
-idle bot's (the baseline, asked the same).
+``--history N`` adds a history case: N closed incidents with 20 affected customers and 3
+customer updates each, declared over the last 90 days (seeded with a few bulk
+``INSERT … SELECT`` statements), no open ones; the readings follow ``/incident list`` and
+``/incident stats 90d``, beside the idle bot's (the baseline, asked the same), with how
+long each answer took to reach Slack.
 
 Run: ``.venv/bin/python benchmarks/memory.py [--incidents 10000] [--postgres]
 [--history 100000]``.
@@ -69,6 +70,8 @@ class Case:
     start_seconds: float
     served: Reading
     after_stats: Reading
+    list_seconds: float
+    stats_seconds: float
 
 
 def mib(kib: int) -> float:
@@ -254,14 +257,22 @@ async def seed_store(engine: AsyncEngine, channels: list[str], due: list[datetim
 HISTORY_CUSTOMERS = 20
 
 
+HISTORY_UPDATES = 3
+"""Customer updates per closed incident: 40, 80 and 120 minutes in (the last one the
+"resolved" update), each due 50 minutes after the one before."""
+
+
 def history_sql(postgres: bool, n: int) -> list[str]:
-    """``n`` closed incidents over the last 90 days, each with its closure and 20 customers
-    (a third of them followed up), as bulk ``INSERT … SELECT`` statements."""
+    """``n`` closed incidents over the last 90 days, each with its closure, its customer
+    updates and 20 customers (a third of them followed up), as bulk ``INSERT … SELECT``
+    statements."""
     if postgres:
         series, yes = f"generate_series(1, {n}) AS s(g)", "true"
         ago = "now() - make_interval(days => g % 89, secs => g % 3600)"
         later = "created_at + interval '3 hours'"
         due = "(created_at + interval '7 days')::date"
+        posted = "i.created_at + make_interval(mins => u.n * 40)"
+        update_due = "i.created_at + make_interval(mins => u.n * 50)"
     else:
         series = (
             f"(WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < {n}) "
@@ -271,7 +282,10 @@ def history_sql(postgres: bool, n: int) -> list[str]:
         ago = "datetime('now', '-' || (g % 89) || ' days', '-' || (g % 3600) || ' seconds')"
         later = "datetime(created_at, '+3 hours')"
         due = "date(created_at, '+7 days')"
+        posted = "datetime(i.created_at, '+' || (u.n * 40) || ' minutes')"
+        update_due = "datetime(i.created_at, '+' || (u.n * 50) || ' minutes')"
     customers = " UNION ALL ".join(f"SELECT {k} AS k" for k in range(HISTORY_CUSTOMERS))
+    updates = " UNION ALL ".join(f"SELECT {k} AS n" for k in range(1, HISTORY_UPDATES + 1))
     return [
         "INSERT INTO incidents (team_id, number, title, severity, status, description, "
         "customer_impact, impact_text, reporter_id, channel_id, channel_name, header_ts, "
@@ -288,6 +302,11 @@ def history_sql(postgres: bool, n: int) -> list[str]:
         "CASE WHEN c.k % 3 = 0 THEN 'followed_up' ELSE 'contacted' END, "
         f"'{LEAD}', i.created_at, CASE WHEN c.k % 3 = 0 THEN 'satisfied' ELSE NULL END "
         f"FROM incidents i CROSS JOIN ({customers}) AS c",
+        "INSERT INTO customer_updates (incident_id, number, author_id, kind, text, findings, "
+        "posted_anyway, due_at, posted_at) SELECT i.id, u.n, "
+        f"'{LEAD}', CASE WHEN u.n = {HISTORY_UPDATES} THEN 'resolved' ELSE 'update' END, "
+        f"'We are on it.', '', {'false' if postgres else '0'}, {update_due}, {posted} "
+        f"FROM incidents i CROSS JOIN ({updates}) AS u",
     ]
 
 
@@ -353,11 +372,14 @@ async def ask(process: asyncio.subprocess.Process, command: str, timeout: float)
             return answer
 
 
-async def command(double: SlackDouble, driver: SlackDriver, text: str, channel: str) -> None:
+async def command(double: SlackDouble, driver: SlackDriver, text: str, channel: str) -> float:
+    """Send ``/incident text``; returns the seconds until its answer reached Slack."""
+    started = time.perf_counter()
     reply = await driver.command("/incident", text, user_id=LEAD, channel_id=channel)
     assert reply.status == 200, (text, reply.status, reply.text)
     url = str(reply.response_url)
     await double.wait_for(lambda: double.responses_for(url) or None, timeout=120)
+    return time.perf_counter() - started
 
 
 async def reading(process: asyncio.subprocess.Process) -> Reading:
@@ -411,10 +433,9 @@ async def run_case(
                     lambda: reminders_posted(double) >= before + due_now or None, timeout=60
                 )
                 await asyncio.sleep(2.5 * SWEEP_SECONDS)
-                for _ in range(3):
-                    await command(double, driver, "list", general)
+                listed = [await command(double, driver, "list", general) for _ in range(3)]
                 served = await reading(process)
-                await command(double, driver, stats, general)
+                stats_seconds = await command(double, driver, stats, general)
                 after_stats = await reading(process)
             finally:
                 await driver.close()
@@ -428,7 +449,7 @@ async def run_case(
                 await process.wait()
     finally:
         await drop_schema(schema)
-    return Case(n, seed_seconds, start_seconds, served, after_stats)
+    return Case(n, seed_seconds, start_seconds, served, after_stats, max(listed), stats_seconds)
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -486,16 +507,22 @@ async def history_case(
     )
     print(
         f"database: {'postgresql' if args.postgres else 'sqlite file'}; history: "
-        f"{args.history} closed incidents x {HISTORY_CUSTOMERS} customers over 90 days "
-        f"(seeded in {full.seed_seconds:.1f} s)"
+        f"{args.history} closed incidents x {HISTORY_CUSTOMERS} customers and "
+        f"{HISTORY_UPDATES} updates over 90 days (seeded in {full.seed_seconds:.1f} s)"
     )
-    for what, idle, loaded in (
-        ("3x /incident list", base.served, full.served),
-        ("then /incident stats 90d", base.after_stats, full.after_stats),
+    for what, idle, loaded, seconds in (
+        ("3x /incident list", base.served, full.served, (base.list_seconds, full.list_seconds)),
+        (
+            "then /incident stats 90d",
+            base.after_stats,
+            full.after_stats,
+            (base.stats_seconds, full.stats_seconds),
+        ),
     ):
         print(
             f"  peak RSS after {what}: {mib(loaded.peak_kib):.1f} MiB with history, "
-            f"{mib(idle.peak_kib):.1f} MiB idle bot: {loaded.peak_kib / idle.peak_kib:.2f}x"
+            f"{mib(idle.peak_kib):.1f} MiB idle bot: {loaded.peak_kib / idle.peak_kib:.2f}x; "
+            f"answered in {seconds[1]:.2f} s (idle bot {seconds[0]:.2f} s)"
         )
 
 
