@@ -325,11 +325,10 @@ class CustomerStore:
             )
             return list(rows)
 
-    async def page(
-        self, incident_id: int, offset: int = 0, limit: int | None = None
-    ) -> list[AffectedCustomer]:
-        """Customers most urgent first — those not contacted yet whose contact clock runs
-        out soonest — then in the order they were added; all of them without ``limit``."""
+    async def page(self, incident_id: int, offset: int, limit: int) -> list[AffectedCustomer]:
+        """``limit`` customers from ``offset``, most urgent first — those not contacted yet
+        whose contact clock runs out soonest — then in the order they were added (an
+        incident may have thousands: nothing reads them all)."""
         waiting = and_(
             AffectedCustomer.contact_state == NOT_CONTACTED,
             AffectedCustomer.contact_due_at.is_not(None),
@@ -343,9 +342,8 @@ class CustomerStore:
                 AffectedCustomer.position,
             )
             .offset(offset)
+            .limit(limit)
         )
-        if limit is not None:
-            query = query.limit(limit)
         async with self._sessions() as session:
             return list(await session.scalars(query))
 

@@ -36,7 +36,7 @@ async def stored_customers(h: Harness, number: int = 1) -> list[AffectedCustomer
     incident loaded for rendering carries only the first few)."""
     incident = await h.store.by_number(TEAM, number)
     assert incident is not None
-    return await h.runtime.services.customers.customers.page(incident.id)
+    return await h.runtime.services.customers.customers.page(incident.id, 0, 100_000)
 
 
 def ephemerals_for(h: Harness, channel: str, user: str) -> list[dict[str, Any]]:
