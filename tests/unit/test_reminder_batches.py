@@ -154,6 +154,23 @@ async def test_a_batch_completes_only_the_rows_whose_claims_still_hold(
     assert await logged(engine, "reminder_due") == {r.incident_id for r in kept}
 
 
+async def test_a_completed_reminder_falls_due_exactly_when_its_delivery_planned(
+    engine: AsyncEngine,
+) -> None:
+    """The batch carries times as text (JSON): they are stored as the column stores them,
+    so the next claim compares them to the microsecond."""
+    _, reminders, [claim] = await claimed(engine, 1)
+    planned = delivered(claim)
+    assert await reminders.complete_many([planned]) == [True]
+    stored = await reminders.get(claim.incident_id)
+    assert stored is not None and stored.due_at == planned.next_due
+    assert stored.sent_at == planned.sent_at
+    just_before = planned.next_due - timedelta(microseconds=1)
+    assert await reminders.claim_due(just_before, "w2", LEASE, 5) == []
+    [again] = await reminders.claim_due(planned.next_due, "w2", LEASE, 5)
+    assert again.id == claim.id and again.stage == "escalate"
+
+
 async def test_a_batch_does_not_complete_a_reminder_someone_acted_on(
     engine: AsyncEngine,
 ) -> None:
