@@ -21,7 +21,7 @@ bot the same little memory.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -99,6 +99,8 @@ def _larger_sqlite(element: larger, compiler: SQLCompiler, **kw: Any) -> str:
 
 @dataclass(frozen=True)
 class Tally:
+    """An incident's (or a window's) customers, counted: named as the figures name them."""
+
     customers: int
     contacted: int
     followed_up: int
@@ -121,11 +123,7 @@ class FigureStore:
             updates=int(row.updates) if row else 0,
             on_time=int(row.on_time) if row else 0,
             longest_silence=(_duration(row.longest_silence) if row else None) or timedelta(0),
-            customers=tally.customers,
-            contacted=tally.contacted,
-            followed_up=tally.followed_up,
-            satisfied=tally.satisfied,
-            not_satisfied=tally.not_satisfied,
+            **asdict(tally),
             time_to_resolve=_duration(row.time_to_resolve) if row else None,
         )
 
@@ -154,11 +152,7 @@ class FigureStore:
             on_time=int(row.on_time),
             longest_silence=_duration(row.longest_silence),
             median_longest_silence=_duration(row.median_longest_silence),
-            customers=tally.customers,
-            contacted=tally.contacted,
-            followed_up=tally.followed_up,
-            satisfied=tally.satisfied,
-            not_satisfied=tally.not_satisfied,
+            **asdict(tally),
             median_time_to_resolve=_duration(row.median_time_to_resolve),
         )
 
