@@ -21,19 +21,21 @@ from typing import Any
 from typing import cast as typed
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Executable,
     FromClause,
+    Integer,
     Select,
     String,
     Subquery,
     Table,
     Update,
     and_,
+    bindparam,
     cast,
     func,
     insert,
-    literal,
     or_,
     select,
     union_all,
@@ -99,6 +101,7 @@ class ReminderStore:
         and a bare connection, without an ORM session's bookkeeping."""
         self._postgres = engine.dialect.name == "postgresql"
         self._statements = _Statements(engine.dialect)
+        self._claim = self._claim_statement()
 
     async def schedule(
         self,
@@ -179,36 +182,46 @@ class ReminderStore:
         a fresh ``claim_token``. ``exclude`` names rows this process is still delivering:
         their lease may have run out (a stalled loop, the database away), but they are not
         lost, so they are never claimed a second time."""
-        token = literal(f"{uuid.uuid4().hex}:", String) + cast(Reminder.id, String)
-        statement = (
+        claim = {
+            "now": now,
+            "limit": limit,
+            "worker": worker,
+            "token": f"{uuid.uuid4().hex}:",
+            "lease_until": now + lease,
+            **self._statements.ids.bind(exclude),
+        }
+        async with self._sessions.begin() as session:
+            rows = await session.scalars(
+                self._claim, claim, execution_options={"synchronize_session": False}
+            )
+            return list(rows)
+
+    def _claim_statement(self) -> Update:
+        """What ``claim_due`` runs (built once): each row claimed gets the claim's token
+        prefix and its own id as its token, the worker's name and lease, one more attempt,
+        and keeps the moment its version was first claimed."""
+        now = bindparam("now", type_=Reminder.due_at.type)
+        return (
             update(Reminder)
-            .where(Reminder.id.in_(self._claimable(now, limit)))
+            .where(Reminder.id.in_(self._claimable(now)))
             .values(
                 state=CLAIMED,
-                claimed_by=worker,
-                claim_token=token,
-                lease_until=now + lease,
-                first_claimed_at=func.coalesce(
-                    Reminder.first_claimed_at, literal(now, Reminder.first_claimed_at.type)
-                ),
+                claimed_by=bindparam("worker", type_=String),
+                claim_token=bindparam("token", type_=String) + cast(Reminder.id, String),
+                lease_until=bindparam("lease_until", type_=Reminder.lease_until.type),
+                first_claimed_at=func.coalesce(Reminder.first_claimed_at, now),
                 attempts=Reminder.attempts + 1,
             )
             .returning(Reminder)
         )
-        async with self._sessions.begin() as session:
-            rows = await session.scalars(
-                statement,
-                self._statements.ids.bind(exclude),
-                execution_options={"synchronize_session": False},
-            )
-            return list(rows)
 
-    def _claimable(self, now: datetime, limit: int) -> Select[tuple[int]]:
+    def _claimable(self, now: BindParameter[datetime]) -> Select[tuple[int]]:
         """The rows a claim takes, soonest due first: pending rows that are due and claimed
         rows whose lease ran out, each read in due order from the (state, due_at) index
         (one condition joined by OR read and sorted every due row to take the first few).
         On PostgreSQL they are locked as read and locked ones skipped: replicas never
         take the same row."""
+        limit = bindparam("limit", type_=Integer)
 
         def first(condition: ColumnElement[bool]) -> Subquery:
             rows = (
