@@ -196,6 +196,8 @@ async def test_mail_is_parked_while_the_relay_is_down_and_delivered_once_it_is_b
         controller, inbox = start_relay(relay_port)
         try:
             await eventually(lambda: contacted(h, "Globex"), timeout=15)
+            # The contact is recorded (the call's after step) before the parked row is done.
+            await eventually(lambda: parked_mail(h, 0))
             assert len(inbox.messages()) == 1
             shown = await metrics(h)
             assert "amends_mail_sent_total 1.0" in shown and "amends_mail_parked 0.0" in shown
