@@ -15,6 +15,7 @@ from storage.db import create_engine
 from tests.support.harness import (
     POSTGRES_URL,
     REQUIRE_POSTGRES,
+    STATEMENT_TIMEOUT,
     Harness,
     postgres_reachable,
     start_harness,
@@ -38,7 +39,7 @@ async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
     admin = create_engine(POSTGRES_URL)
     async with admin.begin() as connection:
         await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    eng = create_engine(POSTGRES_URL, search_path=schema)
+    eng = create_engine(POSTGRES_URL, search_path=schema, statement_timeout=STATEMENT_TIMEOUT)
     yield eng
     await eng.dispose()
     async with admin.begin() as connection:

@@ -30,6 +30,7 @@ from tests.support.harness import (
     BOB,
     POSTGRES_URL,
     REQUIRE_POSTGRES,
+    STATEMENT_TIMEOUT,
     TEAM,
     Harness,
     postgres_reachable,
@@ -84,7 +85,7 @@ async def proxied() -> AsyncIterator[Proxied]:
     async with admin.begin() as connection:
         await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     through_proxy = url.set(host="127.0.0.1", port=port).render_as_string(hide_password=False)
-    eng = create_engine(through_proxy, search_path=schema)
+    eng = create_engine(through_proxy, search_path=schema, statement_timeout=STATEMENT_TIMEOUT)
     direct = create_engine(POSTGRES_URL, search_path=schema)
     try:
         yield Proxied(eng, proxy, direct)
@@ -273,6 +274,32 @@ async def test_a_reminder_due_during_the_gap_goes_out_once_after_it(
     assert restored_at - cut_at > 1.5
     row = await h.runtime.services.reminders.get(incident.id)
     assert row is not None and row.stage == "escalate"
+
+
+async def test_a_reminder_goes_out_over_a_new_connection_when_the_old_ones_go_silent(
+    fast: tuple[Harness, TcpProxy],
+) -> None:
+    """A link that dies without a reset: the bot's pooled connections get no answers, ever.
+    Each round trip gives up after the statement timeout and the next one connects anew."""
+    h, proxy = fast
+    channel = await declare(h)
+    incident = await h.store.by_number(TEAM, 1)
+    assert incident is not None
+    row = await h.runtime.services.reminders.get(incident.id)
+    assert row is not None and row.due_at > utcnow(), "the reminder fell due before the silence"
+
+    proxy.blackhole()
+    silent_at, connections_before = time.monotonic(), proxy.accepted
+
+    due_in = (row.due_at - utcnow()).total_seconds()
+    await h.double.wait_for(
+        lambda: reminder_posts(h, channel), timeout=due_in + 4 * STATEMENT_TIMEOUT
+    )
+    assert proxy.accepted > connections_before, "it went out over a connection opened since"
+    await asyncio.sleep(1.5)
+    posts = reminder_posts(h, channel)
+    assert len(posts) == 1, [p.args.get("text") for p in posts]
+    assert time.monotonic() - silent_at > due_in
 
 
 async def reminder_row(direct: AsyncEngine, incident_id: int) -> dict[str, Any]:

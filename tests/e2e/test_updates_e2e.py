@@ -20,6 +20,7 @@ from tests.support.harness import (
     ALICE,
     BOB,
     MARIA,
+    STATEMENT_TIMEOUT,
     TEAM,
     Harness,
     make_settings,
@@ -41,6 +42,9 @@ FAST = {
     "reminder_sweep_seconds": 0.5,
     "reminder_lease_seconds": 2,
 }
+REMINDER_WAIT = 6 + STATEMENT_TIMEOUT
+"""How long a test waits for a reminder due within 3 s: time for one round trip to a
+connection gone silent to give up (see ``STATEMENT_TIMEOUT``) and the next sweep to post."""
 PUBLIC_TITLE = "Some payments are failing"
 CLEAN = "We're sorry: checkout fails for some of you. We are fixing it. Next update by 14:00 UTC."
 
@@ -214,7 +218,7 @@ async def test_due_reminder_reaches_the_comms_owner_with_working_buttons(clickin
     h = clicking
     channel = await declare(h)
     await h.driver.command("/incident", f"role comms <@{MARIA}>", user_id=ALICE, channel_id=channel)
-    reminder = (await h.double.wait_for(lambda: reminders(h, channel), timeout=6))[0]
+    reminder = (await h.double.wait_for(lambda: reminders(h, channel), timeout=REMINDER_WAIT))[0]
     assert f"<@{MARIA}>" in json.dumps(reminder["blocks"])
     assert action_ids(reminder) == [
         ids.REMINDER_WRITE,
@@ -252,7 +256,7 @@ async def test_a_click_that_comes_while_slack_is_still_answering_the_reminder_co
     h = fast
     channel = await declare(h)
     h.double.slow_down("chat.postMessage", 3, channel=channel)
-    reminder = (await h.double.wait_for(lambda: reminders(h, channel), timeout=6))[0]
+    reminder = (await h.double.wait_for(lambda: reminders(h, channel), timeout=REMINDER_WAIT))[0]
     reply = await h.driver.click(reminder, ids.REMINDER_CONTACTED, user_id=ALICE)
     assert "Recorded" in await said(h, reply)
 
@@ -260,7 +264,7 @@ async def test_a_click_that_comes_while_slack_is_still_answering_the_reminder_co
 async def test_customers_contacted_resets_the_clock_once(clicking: Harness) -> None:
     h = clicking
     channel = await declare(h)
-    reminder = (await h.double.wait_for(lambda: reminders(h, channel), timeout=6))[0]
+    reminder = (await h.double.wait_for(lambda: reminders(h, channel), timeout=REMINDER_WAIT))[0]
     first, second = await asyncio.gather(
         h.driver.click(reminder, ids.REMINDER_CONTACTED, user_id=ALICE),
         h.driver.click(reminder, ids.REMINDER_CONTACTED, user_id=BOB),
@@ -276,7 +280,7 @@ async def test_customers_contacted_resets_the_clock_once(clicking: Harness) -> N
 async def snoozed(h: Harness) -> tuple[str, dict[str, Any]]:
     """Wait for the first reminder and snooze it for 30 minutes; returns channel and reminder."""
     channel = await declare(h)
-    reminder = (await h.double.wait_for(lambda: reminders(h, channel), timeout=6))[0]
+    reminder = (await h.double.wait_for(lambda: reminders(h, channel), timeout=REMINDER_WAIT))[0]
     reply = await h.driver.click(reminder, ids.reminder_snooze(30), user_id=ALICE)
     assert "Snoozed" in await said(h, reply)
     return channel, reminder
@@ -313,8 +317,10 @@ async def test_overdue_reminder_escalates_to_the_lead_and_dms_the_owner(fast: Ha
     h = fast
     channel = await declare(h)
     await h.driver.command("/incident", f"role comms <@{MARIA}>", user_id=ALICE, channel_id=channel)
-    await h.double.wait_for(lambda: reminders(h, channel), timeout=6)
-    escalation = (await h.double.wait_for(lambda: posts(h, channel, "overdue"), timeout=6))[0]
+    await h.double.wait_for(lambda: reminders(h, channel), timeout=REMINDER_WAIT)
+    escalation = (
+        await h.double.wait_for(lambda: posts(h, channel, "overdue"), timeout=REMINDER_WAIT)
+    )[0]
     text = json.dumps(escalation["blocks"])
     assert f"<@{ALICE}>" in text and f"<@{MARIA}>" in text
     dms = await h.double.wait_for(lambda: h.double.dm_messages(MARIA))
@@ -327,7 +333,7 @@ async def test_an_owner_who_left_hands_the_reminder_to_the_lead(fast: Harness) -
     await h.driver.command("/incident", f"role comms <@{MARIA}>", user_id=ALICE, channel_id=channel)
     await h.double.wait_for(lambda: posts(h, channel, f"made <@{MARIA}>"))
     h.double.workspace().users[MARIA]["deleted"] = True
-    reminder = (await h.double.wait_for(lambda: reminders(h, channel), timeout=6))[0]
+    reminder = (await h.double.wait_for(lambda: reminders(h, channel), timeout=REMINDER_WAIT))[0]
     text = json.dumps(reminder["blocks"])
     assert f"<@{ALICE}>, a customer update" in text and "has left the workspace" in text
 
@@ -362,7 +368,7 @@ async def test_severity_change_replans_the_next_update(fast: Harness) -> None:
 async def test_buttons_on_a_resolved_incident_say_so(fast: Harness) -> None:
     h = fast
     channel = await declare(h)
-    reminder = (await h.double.wait_for(lambda: reminders(h, channel), timeout=6))[0]
+    reminder = (await h.double.wait_for(lambda: reminders(h, channel), timeout=REMINDER_WAIT))[0]
     incident = await h.store.by_number(TEAM, 1)
     assert incident is not None
     await h.store.change_field(incident.id, "status", incident.status, "resolved", ALICE)

@@ -18,6 +18,9 @@ POSTGRES_URL = os.environ.get(
     "AMENDS_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
 REQUIRE_POSTGRES = os.environ.get("AMENDS_REQUIRE_POSTGRES") == "1"
+STATEMENT_TIMEOUT = 5.0
+"""The tests' bound on a PostgreSQL round trip: a connection that goes silent costs a test a
+few seconds and a new connection, not the test itself (the product's is 30 s)."""
 SIGNING_SECRET = "test-signing-secret"
 TEAM = "T0AMENDS"
 ALICE, BOB, MARIA, GONE, ROBOT = "UALICE", "UBOB", "UMARIA", "UGONE", "UROBOT"

@@ -1,6 +1,8 @@
 """A small TCP proxy for tests: put it between the bot and PostgreSQL, then ``cut()`` it to
 make the database vanish as a restart does (live connections drop, new ones are refused)
-and ``restore()`` it to bring the database back on the same port."""
+and ``restore()`` it to bring the database back on the same port. ``blackhole()`` makes the
+live connections go silent instead (a half-open link: bytes vanish, nothing is closed),
+while new connections work."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ class TcpProxy:
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._silent: set[asyncio.StreamWriter] = set()
 
     @property
     def cut_off(self) -> bool:
@@ -56,8 +59,16 @@ class TcpProxy:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(server.wait_closed(), timeout=1)
 
+    def blackhole(self) -> None:
+        """From now on drop whatever the live connections carry, either way, and close
+        nothing: as a link that died without a reset looks to both ends."""
+        self._silent.update(self._writers)
+
     async def restore(self) -> None:
-        """Accept connections again, on the same port."""
+        """Accept connections again, on the same port; connections made silent are reset
+        (the link is back, the state on both ends of them is not)."""
+        for writer in list(self._silent):
+            writer.transport.abort()
         await self._listen()
 
     async def stop(self) -> None:
@@ -89,12 +100,15 @@ class TcpProxy:
             self._tasks.difference_update(pumps)
             for writer in (client_w, upstream_w):
                 self._writers.discard(writer)
+                self._silent.discard(writer)
                 writer.transport.abort()
 
     async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Copy one direction until EOF; then close the other side's writing half too."""
         try:
             while data := await reader.read(CHUNK):
+                if writer in self._silent:
+                    continue
                 writer.write(data)
                 await writer.drain()
         except (ConnectionError, OSError):
