@@ -9,7 +9,8 @@ from typing import Any
 
 import aiohttp
 
-from tests.support.customer_helpers import close_values, declare_with, opened_view
+from bot.sandbox.double.records import RecordedCall
+from tests.support.customer_helpers import close_values, declare_with
 from tests.support.harness import ALICE, MARIA, Harness
 from tests.support.helpers import said
 
@@ -47,11 +48,31 @@ def page_base(h: Harness) -> str:
     return f"http://127.0.0.1:{h.runtime.port}"
 
 
+TRIGGER_TRIES = 3
+"""A loaded test machine can hold the bot past a trigger's 3 s before it opens the form
+(Slack answers ``expired_trigger_id``, and so does the double); a person would run the
+command again, and so does ``open_form``, at most this many times in all."""
+
+
+async def open_form(h: Harness, text: str, user: str, channel: str) -> dict[str, Any]:
+    """Run ``/incident <text>`` and return the form it opened."""
+    for _ in range(TRIGGER_TRIES):
+        call = await _views_open_after(h, text, user, channel)
+        if call.response.get("error") != "expired_trigger_id":
+            assert call.response.get("ok"), call.response
+            return h.double.views[call.response["view"]["id"]]
+    raise AssertionError(f"each /incident {text} opened its form after the trigger expired")
+
+
+async def _views_open_after(h: Harness, text: str, user: str, channel: str) -> RecordedCall:
+    """The first ``views.open`` (answered ok or not) after ``/incident <text>``."""
+    before = len(h.double.calls_to("views.open"))
+    await h.driver.command("/incident", text, user_id=user, channel_id=channel)
+    return (await h.double.wait_for(lambda: h.double.calls_to("views.open")[before:]))[0]
+
+
 async def open_composer(h: Harness, channel: str, user: str = MARIA) -> dict[str, Any]:
-    before = len(h.double.ok_calls_to("views.open"))
-    await h.driver.command("/incident", "update", user_id=user, channel_id=channel)
-    opened = await h.double.wait_for(lambda: h.double.ok_calls_to("views.open")[before:])
-    return h.double.views[opened[0].response["view"]["id"]]
+    return await open_form(h, "update", user, channel)
 
 
 def composer_values(text: str, title: str | None = None, anyway: bool = False) -> dict[str, Any]:
@@ -89,10 +110,8 @@ def _update_posts(h: Harness, channel: str) -> list[dict[str, Any]]:
 
 async def resolve(h: Harness, channel: str) -> None:
     """Close the incident and post the final update as drafted."""
-    before = len(h.double.ok_calls_to("views.open"))
-    await h.driver.command("/incident", "close", user_id=ALICE, channel_id=channel)
-    await h.double.wait_for(lambda: len(h.double.ok_calls_to("views.open")) > before)
-    form = opened_view(h, "close_incident")
+    form = await open_form(h, "close", ALICE, channel)
+    assert form["callback_id"] == "close_incident", form["callback_id"]
     reply = await h.driver.submit_view(str(form["id"]), close_values(), user_id=ALICE)
     assert reply.json and reply.json["response_action"] == "update"
     posts = len(_update_posts(h, channel))
