@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from messages import ids, refusals
 from storage.db import PING_WHEN_IDLE_SECONDS, create_engine
-from storage.models import utcnow
+from storage.models import Reminder, utcnow
 from tests.support.harness import (
     ALICE,
     BOB,
@@ -243,15 +243,21 @@ async def test_the_first_request_after_a_quiet_restart_is_served(
     )
 
 
-async def test_a_reminder_due_during_the_gap_goes_out_once_after_it(
-    fast: tuple[Harness, TcpProxy],
-) -> None:
-    h, proxy = fast
+async def declare_before_its_reminder(h: Harness) -> tuple[str, Reminder]:
+    """Declare; return the channel and the incident's first reminder, not yet due."""
     channel = await declare(h)
     incident = await h.store.by_number(TEAM, 1)
     assert incident is not None
     row = await h.runtime.services.reminders.get(incident.id)
-    assert row is not None and row.due_at > utcnow(), "the reminder fell due before the cut"
+    assert row is not None and row.due_at > utcnow(), "the reminder fell due before the test"
+    return channel, row
+
+
+async def test_a_reminder_due_during_the_gap_goes_out_once_after_it(
+    fast: tuple[Harness, TcpProxy],
+) -> None:
+    h, proxy = fast
+    channel, row = await declare_before_its_reminder(h)
 
     await proxy.cut()
     cut_at = time.monotonic()
@@ -272,7 +278,7 @@ async def test_a_reminder_due_during_the_gap_goes_out_once_after_it(
     assert len(posts) == 1, [p.args.get("text") for p in posts]
     assert posts[0].response.get("ok")
     assert restored_at - cut_at > 1.5
-    row = await h.runtime.services.reminders.get(incident.id)
+    row = await h.runtime.services.reminders.get(row.incident_id)
     assert row is not None and row.stage == "escalate"
 
 
@@ -282,11 +288,7 @@ async def test_a_reminder_goes_out_over_a_new_connection_when_the_old_ones_go_si
     """A link that dies without a reset: the bot's pooled connections get no answers, ever.
     Each round trip gives up after the statement timeout and the next one connects anew."""
     h, proxy = fast
-    channel = await declare(h)
-    incident = await h.store.by_number(TEAM, 1)
-    assert incident is not None
-    row = await h.runtime.services.reminders.get(incident.id)
-    assert row is not None and row.due_at > utcnow(), "the reminder fell due before the silence"
+    channel, row = await declare_before_its_reminder(h)
 
     proxy.blackhole()
     silent_at, connections_before = time.monotonic(), proxy.accepted

@@ -102,6 +102,10 @@ def reminders(h: Harness, channel: str) -> list[dict[str, Any]]:
     return [m for m in h.double.messages(channel) if m["ts"] in sent]
 
 
+async def first_reminder(h: Harness, channel: str) -> dict[str, Any]:
+    return (await h.double.wait_for(lambda: reminders(h, channel), timeout=REMINDER_WAIT))[0]
+
+
 async def open_composer(h: Harness, channel: str, user: str = MARIA) -> dict[str, Any]:
     before = len(h.double.ok_calls_to("views.open"))
     await h.driver.command("/incident", "update", user_id=user, channel_id=channel)
@@ -218,7 +222,7 @@ async def test_due_reminder_reaches_the_comms_owner_with_working_buttons(clickin
     h = clicking
     channel = await declare(h)
     await h.driver.command("/incident", f"role comms <@{MARIA}>", user_id=ALICE, channel_id=channel)
-    reminder = (await h.double.wait_for(lambda: reminders(h, channel), timeout=REMINDER_WAIT))[0]
+    reminder = await first_reminder(h, channel)
     assert f"<@{MARIA}>" in json.dumps(reminder["blocks"])
     assert action_ids(reminder) == [
         ids.REMINDER_WRITE,
@@ -256,7 +260,7 @@ async def test_a_click_that_comes_while_slack_is_still_answering_the_reminder_co
     h = fast
     channel = await declare(h)
     h.double.slow_down("chat.postMessage", 3, channel=channel)
-    reminder = (await h.double.wait_for(lambda: reminders(h, channel), timeout=REMINDER_WAIT))[0]
+    reminder = await first_reminder(h, channel)
     reply = await h.driver.click(reminder, ids.REMINDER_CONTACTED, user_id=ALICE)
     assert "Recorded" in await said(h, reply)
 
@@ -264,7 +268,7 @@ async def test_a_click_that_comes_while_slack_is_still_answering_the_reminder_co
 async def test_customers_contacted_resets_the_clock_once(clicking: Harness) -> None:
     h = clicking
     channel = await declare(h)
-    reminder = (await h.double.wait_for(lambda: reminders(h, channel), timeout=REMINDER_WAIT))[0]
+    reminder = await first_reminder(h, channel)
     first, second = await asyncio.gather(
         h.driver.click(reminder, ids.REMINDER_CONTACTED, user_id=ALICE),
         h.driver.click(reminder, ids.REMINDER_CONTACTED, user_id=BOB),
@@ -280,7 +284,7 @@ async def test_customers_contacted_resets_the_clock_once(clicking: Harness) -> N
 async def snoozed(h: Harness) -> tuple[str, dict[str, Any]]:
     """Wait for the first reminder and snooze it for 30 minutes; returns channel and reminder."""
     channel = await declare(h)
-    reminder = (await h.double.wait_for(lambda: reminders(h, channel), timeout=REMINDER_WAIT))[0]
+    reminder = await first_reminder(h, channel)
     reply = await h.driver.click(reminder, ids.reminder_snooze(30), user_id=ALICE)
     assert "Snoozed" in await said(h, reply)
     return channel, reminder
@@ -317,7 +321,7 @@ async def test_overdue_reminder_escalates_to_the_lead_and_dms_the_owner(fast: Ha
     h = fast
     channel = await declare(h)
     await h.driver.command("/incident", f"role comms <@{MARIA}>", user_id=ALICE, channel_id=channel)
-    await h.double.wait_for(lambda: reminders(h, channel), timeout=REMINDER_WAIT)
+    await first_reminder(h, channel)
     escalation = (
         await h.double.wait_for(lambda: posts(h, channel, "overdue"), timeout=REMINDER_WAIT)
     )[0]
@@ -333,7 +337,7 @@ async def test_an_owner_who_left_hands_the_reminder_to_the_lead(fast: Harness) -
     await h.driver.command("/incident", f"role comms <@{MARIA}>", user_id=ALICE, channel_id=channel)
     await h.double.wait_for(lambda: posts(h, channel, f"made <@{MARIA}>"))
     h.double.workspace().users[MARIA]["deleted"] = True
-    reminder = (await h.double.wait_for(lambda: reminders(h, channel), timeout=REMINDER_WAIT))[0]
+    reminder = await first_reminder(h, channel)
     text = json.dumps(reminder["blocks"])
     assert f"<@{ALICE}>, a customer update" in text and "has left the workspace" in text
 
@@ -368,7 +372,7 @@ async def test_severity_change_replans_the_next_update(fast: Harness) -> None:
 async def test_buttons_on_a_resolved_incident_say_so(fast: Harness) -> None:
     h = fast
     channel = await declare(h)
-    reminder = (await h.double.wait_for(lambda: reminders(h, channel), timeout=REMINDER_WAIT))[0]
+    reminder = await first_reminder(h, channel)
     incident = await h.store.by_number(TEAM, 1)
     assert incident is not None
     await h.store.change_field(incident.id, "status", incident.status, "resolved", ALICE)

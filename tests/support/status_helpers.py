@@ -9,10 +9,9 @@ from typing import Any
 
 import aiohttp
 
-from bot.sandbox.double.records import RecordedCall
 from tests.support.customer_helpers import close_values, declare_with
 from tests.support.harness import ALICE, MARIA, Harness
-from tests.support.helpers import said
+from tests.support.helpers import open_form, said
 
 INTERNAL_TITLE = "Checkout down"
 """What ``declare_with`` names every incident; the status page must never show it."""
@@ -46,29 +45,6 @@ async def fetch(h: Harness, path: str) -> Page:
 
 def page_base(h: Harness) -> str:
     return f"http://127.0.0.1:{h.runtime.port}"
-
-
-TRIGGER_TRIES = 3
-"""A loaded test machine can hold the bot past a trigger's 3 s before it opens the form
-(Slack answers ``expired_trigger_id``, and so does the double); a person would run the
-command again, and so does ``open_form``, at most this many times in all."""
-
-
-async def open_form(h: Harness, text: str, user: str, channel: str) -> dict[str, Any]:
-    """Run ``/incident <text>`` and return the form it opened."""
-    for _ in range(TRIGGER_TRIES):
-        call = await _views_open_after(h, text, user, channel)
-        if call.response.get("error") != "expired_trigger_id":
-            assert call.response.get("ok"), call.response
-            return h.double.views[call.response["view"]["id"]]
-    raise AssertionError(f"each /incident {text} opened its form after the trigger expired")
-
-
-async def _views_open_after(h: Harness, text: str, user: str, channel: str) -> RecordedCall:
-    """The first ``views.open`` (answered ok or not) after ``/incident <text>``."""
-    before = len(h.double.calls_to("views.open"))
-    await h.driver.command("/incident", text, user_id=user, channel_id=channel)
-    return (await h.double.wait_for(lambda: h.double.calls_to("views.open")[before:]))[0]
 
 
 async def open_composer(h: Harness, channel: str, user: str = MARIA) -> dict[str, Any]:
